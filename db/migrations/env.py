@@ -1,0 +1,34 @@
+"""Alembic environment: run against the connection the app hands over, or DATABASE_URL from the CLI."""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+
+from db.engine import make_engine
+from db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    run_migrations(connection)
+else:
+    engine = make_engine(os.environ.get("DATABASE_URL", "sqlite:///data/relaychat.db"))
+    with engine.connect() as conn:
+        run_migrations(conn)
+        conn.commit()

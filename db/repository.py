@@ -1,0 +1,263 @@
+"""Queries named by what they are for. Every read of user data takes the user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, aliased
+
+from db.models import Conversation, Endpoint, Message, User, utcnow
+
+LOCAL_USER_NAME = "local"
+TITLE_LENGTH = 60
+
+
+# --- users -------------------------------------------------------------------------------------------------
+
+
+def get_user(session: Session, name: str = LOCAL_USER_NAME) -> User | None:
+    return session.scalar(select(User).where(User.name == name))
+
+
+def ensure_user(session: Session, name: str = LOCAL_USER_NAME, *, is_admin: bool = True) -> User:
+    """The user called `name`, created on first use (the single local user until accounts arrive)."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        user = User(name=name, is_admin=is_admin)
+        session.add(user)
+        session.flush()
+    return user
+
+
+# --- endpoints ---------------------------------------------------------------------------------------------
+
+
+def list_endpoints(session: Session, user: User) -> list[Endpoint]:
+    query = select(Endpoint).where(Endpoint.user_id == user.id).order_by(Endpoint.is_default.desc(), Endpoint.id)
+    return list(session.scalars(query))
+
+
+def get_endpoint(session: Session, user: User, endpoint_id: int | None) -> Endpoint | None:
+    if endpoint_id is None:
+        return None
+    return session.scalar(select(Endpoint).where(Endpoint.id == endpoint_id, Endpoint.user_id == user.id))
+
+
+def default_endpoint(session: Session, user: User) -> Endpoint | None:
+    endpoints = list_endpoints(session, user)
+    return endpoints[0] if endpoints else None
+
+
+def save_endpoint(
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    base_url: str,
+    extra_headers: dict[str, str],
+    default_model: str | None,
+    api_key_encrypted: str | None = None,
+    api_key_mask: str | None = None,
+    keep_key: bool = False,
+    endpoint_id: int | None = None,
+    make_default: bool = False,
+    source: str = "user",
+) -> Endpoint:
+    """Create or update an endpoint; `keep_key` leaves the stored key as it is (the form left it blank)."""
+    endpoint = get_endpoint(session, user, endpoint_id) if endpoint_id is not None else None
+    if endpoint is None:
+        endpoint = Endpoint(user_id=user.id, source=source)
+        session.add(endpoint)
+    elif endpoint.base_url != base_url:
+        endpoint.supports_stream_usage = None  # a different server: learn again
+    endpoint.name = name
+    endpoint.base_url = base_url
+    endpoint.extra_headers = dict(extra_headers)
+    endpoint.default_model = default_model or None
+    if not keep_key:
+        endpoint.api_key_encrypted = api_key_encrypted
+        endpoint.api_key_mask = api_key_mask
+    session.flush()
+    if make_default or not any(e.is_default for e in list_endpoints(session, user)):
+        set_default_endpoint(session, user, endpoint.id)
+    return endpoint
+
+
+def set_default_endpoint(session: Session, user: User, endpoint_id: int) -> None:
+    session.execute(
+        update(Endpoint).where(Endpoint.user_id == user.id).values(is_default=Endpoint.id == endpoint_id)
+    )
+
+
+def delete_endpoint(session: Session, user: User, endpoint_id: int) -> None:
+    endpoint = get_endpoint(session, user, endpoint_id)
+    if endpoint is None:
+        return
+    was_default = endpoint.is_default
+    session.delete(endpoint)
+    session.flush()
+    remaining = list_endpoints(session, user)
+    if was_default and remaining:
+        set_default_endpoint(session, user, remaining[0].id)
+
+
+def config_endpoint(session: Session, user: User) -> Endpoint | None:
+    return session.scalar(select(Endpoint).where(Endpoint.user_id == user.id, Endpoint.source == "config"))
+
+
+def remember_stream_usage_unsupported(session: Session, endpoint_id: int) -> None:
+    session.execute(update(Endpoint).where(Endpoint.id == endpoint_id).values(supports_stream_usage=False))
+
+
+# --- conversations -----------------------------------------------------------------------------------------
+
+
+def create_conversation(
+    session: Session,
+    user: User,
+    *,
+    endpoint_id: int | None,
+    model: str | None,
+    system_prompt: str = "",
+    params: dict[str, Any] | None = None,
+) -> Conversation:
+    conversation = Conversation(
+        user_id=user.id, endpoint_id=endpoint_id, model=model, system_prompt=system_prompt, params=params or {}
+    )
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def get_conversation(session: Session, user: User, conversation_id: int | None) -> Conversation | None:
+    if conversation_id is None:
+        return None
+    return session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id, Conversation.user_id == user.id)
+    )
+
+
+def list_conversations(
+    session: Session, user: User, *, limit: int = 30, before: tuple[datetime, int] | None = None
+) -> list[Conversation]:
+    """Newest first, a page at a time: pass the last row's (updated_at, id) as `before` for the next page."""
+    query = select(Conversation).where(Conversation.user_id == user.id)
+    if before is not None:
+        updated_at, conversation_id = before
+        query = query.where(
+            (Conversation.updated_at < updated_at)
+            | ((Conversation.updated_at == updated_at) & (Conversation.id < conversation_id))
+        )
+    query = query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def update_conversation_settings(
+    session: Session,
+    user: User,
+    conversation_id: int,
+    *,
+    endpoint_id: int | None,
+    model: str | None,
+    system_prompt: str,
+    params: dict[str, Any],
+) -> None:
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.user_id == user.id)
+        .values(endpoint_id=endpoint_id, model=model, system_prompt=system_prompt, params=params)
+    )
+
+
+def delete_conversation(session: Session, user: User, conversation_id: int) -> None:
+    conversation = get_conversation(session, user, conversation_id)
+    if conversation is not None:
+        session.delete(conversation)
+
+
+# --- messages ----------------------------------------------------------------------------------------------
+
+
+def add_message(
+    session: Session,
+    conversation: Conversation,
+    *,
+    role: str,
+    content: str,
+    parent_id: int | None,
+    **fields: Any,
+) -> Message:
+    """Append a message under `parent_id` and make it the end of the visible branch."""
+    message = Message(conversation_id=conversation.id, parent_id=parent_id, role=role, content=content, **fields)
+    session.add(message)
+    session.flush()
+    conversation.current_leaf_id = message.id
+    conversation.updated_at = utcnow()
+    if role == "user" and conversation.title == "New chat":
+        conversation.title = title_from_text(content)
+    return message
+
+
+def title_from_text(text: str) -> str:
+    words = " ".join(text.split())
+    if len(words) <= TITLE_LENGTH:
+        return words or "New chat"
+    return words[:TITLE_LENGTH].rsplit(" ", 1)[0] + "…"
+
+
+def message_path(session: Session, conversation: Conversation) -> list[Message]:
+    """The visible branch, root first: the leaf and its ancestors, in one recursive query."""
+    if conversation.current_leaf_id is None:
+        return []
+    parent = aliased(Message)
+    path = (
+        select(Message.id, Message.parent_id)
+        .where(Message.id == conversation.current_leaf_id, Message.conversation_id == conversation.id)
+        .cte("path", recursive=True)
+    )
+    path = path.union_all(select(parent.id, parent.parent_id).join(path, parent.id == path.c.parent_id))
+    messages = session.scalars(select(Message).where(Message.id.in_(select(path.c.id))).order_by(Message.id))
+    return list(messages)
+
+
+def get_message(session: Session, user: User, message_id: int) -> Message | None:
+    return session.scalar(
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.id == message_id, Conversation.user_id == user.id)
+    )
+
+
+def save_message_progress(session: Session, message_id: int, **fields: Any) -> None:
+    """Write a streaming message's fields and touch updated_at (the sign that its writer is alive)."""
+    session.execute(update(Message).where(Message.id == message_id).values(updated_at=utcnow(), **fields))
+
+
+def touch_streaming(session: Session, message_ids: frozenset[int]) -> None:
+    """The heartbeat of live generations: their rows are not stale."""
+    session.execute(
+        update(Message).where(Message.id.in_(message_ids), Message.status == "streaming").values(updated_at=utcnow())
+    )
+
+
+def interrupt_stale_streams(session: Session, *, older_than: datetime, keep: frozenset[int] = frozenset()) -> int:
+    """Mark streams whose writer died (no save since `older_than`) as interrupted; returns how many."""
+    stale = [
+        message_id
+        for message_id in session.scalars(
+            select(Message.id).where(Message.status == "streaming", Message.updated_at < older_than)
+        )
+        if message_id not in keep
+    ]
+    if stale:
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(stale))
+            .values(
+                status="interrupted",
+                error="The server stopped while this reply was streaming; the text above is what had arrived.",
+            )
+        )
+    return len(stale)

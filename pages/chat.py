@@ -1,0 +1,94 @@
+"""The chat: history, the live reply, the input."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db import repository
+from services import chat, endpoints
+from services.chat import ChatError, ChatSettings
+from services.config import chat_url
+from services.generation import snapshot_of
+from ui import state
+from ui.messages import follow_live, render_message
+from ui.resources import current_user, runtime
+from ui.sidebar import CONVERSATIONS_PAGE, conversation_list, endpoint_and_model, settings_panel
+
+rt = runtime()
+user = current_user(rt)
+views = endpoints.list_views(rt, user)
+conversation_id = state.conversation_id()
+
+with rt.db.read() as session:
+    conversation = repository.get_conversation(session, user, conversation_id)
+    path = repository.message_path(session, conversation) if conversation else []
+    limit = state.list_limit(CONVERSATIONS_PAGE)
+    recent = repository.list_conversations(session, user, limit=limit + 1)
+
+if conversation_id is not None and conversation is None:
+    st.warning("Conversation not found: it may have been deleted, or the link is wrong.")
+    conversation_id = None
+if state.settings_need_loading(conversation_id):
+    state.load_settings(conversation_id, ChatSettings.of(conversation) if conversation else None)
+
+with st.sidebar:
+    conversation_list(recent[:limit], conversation_id, has_more=len(recent) > limit)
+    st.divider()
+    view = endpoint_and_model(user.id, views) if views else None
+    params = settings_panel()
+
+settings = state.current_settings(params) if params is not None else None
+if conversation is not None and settings is not None and settings != ChatSettings.of(conversation):
+    chat.save_settings(rt, user, conversation.id, settings)
+
+st.subheader(conversation.title if conversation else "New chat")
+if view is not None:
+    st.caption(f"POST {chat_url(view.base_url)}")
+if not views:
+    st.info("No endpoint yet: add one on the Endpoints page.")
+
+
+def retry(message_id: int) -> None:
+    if settings is None:
+        state.notify("chat", "Fix the parameters in the sidebar first.")
+        return
+    try:
+        chat.retry(rt, user, message_id, settings)
+    except ChatError as exc:
+        state.notify("chat", str(exc))
+
+
+live = path[-1] if path and path[-1].role == "assistant" and path[-1].status == "streaming" else None
+for message in path:
+    if message is not live:
+        render_message(message, on_retry=retry if message is path[-1] else None)
+
+notice = state.take_notice("chat")
+if notice:
+    st.error(notice)
+
+draft = state.take_draft()
+if draft is not None:
+    state.set_value("chat_input", draft)
+text = st.chat_input("Message", key="chat_input")
+if text:
+    if settings is None:
+        state.keep_draft(text)
+        state.notify("chat", "A parameter in the sidebar is not valid: fix it and send again (your message is kept).")
+        st.rerun()
+    try:
+        turn = chat.send_message(rt, user, conversation_id, text, settings)
+    except ChatError as exc:
+        state.keep_draft(text)
+        state.notify("chat", str(exc))
+        st.rerun()
+    state.open_conversation(turn.conversation_id)
+    state.load_settings(turn.conversation_id, None)
+    st.rerun()
+
+if live is not None:
+    follow_live(
+        lambda: snapshot_of(rt.registry, rt.db, live.id),
+        lambda: rt.registry.stop(live.id),
+    )
+    st.rerun()

@@ -1,0 +1,56 @@
+"""Endpoints: the APIs you chat with. Keys are shown masked only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from services import endpoints
+from ui import state
+from ui.endpoint_form import endpoint_form
+from ui.resources import current_user, runtime
+
+rt = runtime()
+user = current_user(rt)
+views = endpoints.list_views(rt, user)
+
+st.title("Endpoints")
+if rt.config_error:
+    st.error(rt.config_error)
+notice = state.take_notice("endpoints")
+if notice:
+    st.success(notice)
+
+if not views:
+    st.subheader("Welcome to RelayChat")
+    st.write(
+        "Connect an OpenAI-compatible endpoint to start chatting: OpenAI, a relay service, or your own "
+        "vLLM, llama.cpp, Ollama, LM Studio or LiteLLM server. The key is stored encrypted on this server and "
+        "never sent back to the browser."
+    )
+    if endpoint_form(rt, user, first_run=True):
+        st.rerun()
+    st.stop()
+
+for view in views:
+    label = f"{'⭐ ' if view.is_default else ''}{view.name} — {view.base_url}"
+    with st.expander(label, expanded=False):
+        st.markdown(f"Requests go to `POST {view.chat_url}` · key `{view.key_mask}`")
+        if view.from_config:
+            st.info("Set by OPENAI_BASE_URL / OPENAI_API_KEY on the server: change it there.")
+        else:
+            if endpoint_form(rt, user, view):
+                state.notify("endpoints", f"Saved “{view.name}”.")
+                st.rerun()
+        left, right = st.columns(2)
+        if not view.is_default and left.button("Make default", key=f"default_{view.id}"):
+            endpoints.make_default(rt, user, view.id)
+            st.rerun()
+        if not view.from_config and right.button("Delete endpoint", key=f"delete_{view.id}"):
+            endpoints.delete(rt, user, view.id)
+            state.notify("endpoints", f"Deleted “{view.name}”.")
+            st.rerun()
+
+st.subheader("Add an endpoint")
+if endpoint_form(rt, user):
+    state.notify("endpoints", "Endpoint saved.")
+    st.rerun()

@@ -1,0 +1,175 @@
+"""What happens when a user sends a message, retries or stops: the decisions, not the rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from db import repository
+from db.models import Conversation, Endpoint, Message, User
+from services.client import EndpointAccess
+from services.generation import GenerationJob
+from services.keys import KeyBox
+from services.params import ChatParams, ParameterError, build_chat_body
+from services.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """The settings a conversation is sent with; saved with it and restored when it is reopened."""
+
+    endpoint_id: int | None
+    model: str
+    system_prompt: str = ""
+    params: ChatParams = field(default_factory=ChatParams)
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> ChatSettings:
+        try:
+            params = ChatParams.from_dict(conversation.params)
+        except ParameterError:
+            params = ChatParams()  # stored values that no longer validate are dropped, not sent
+        return cls(conversation.endpoint_id, conversation.model or "", conversation.system_prompt or "", params)
+
+
+class ChatError(ValueError):
+    """A turn that cannot be sent; `field` names the setting to fix ("model", "endpoint", a parameter)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Turn:
+    conversation_id: int
+    assistant_message_id: int
+
+
+def api_messages(system_prompt: str, path: Iterable[Message]) -> list[dict[str, Any]]:
+    """The visible branch as the API's messages; failed empty replies are left out."""
+    messages: list[dict[str, Any]] = []
+    if system_prompt.strip():
+        messages.append({"role": "system", "content": system_prompt})
+    for message in path:
+        if message.role == "assistant":
+            if message.status == "streaming" or not (message.content or message.tool_calls):
+                continue
+            item: dict[str, Any] = {"role": "assistant", "content": message.content}
+            if message.tool_calls:
+                item["tool_calls"] = message.tool_calls
+            messages.append(item)
+        else:
+            messages.append({"role": message.role, "content": message.content})
+    return messages
+
+
+def endpoint_access(endpoint: Endpoint, keybox: KeyBox) -> EndpointAccess:
+    key = keybox.decrypt(endpoint.api_key_encrypted) if endpoint.api_key_encrypted else None
+    if endpoint.api_key_encrypted and key is None:
+        raise ChatError(
+            "endpoint",
+            f"The API key of “{endpoint.name}” cannot be decrypted (the server secret changed). "
+            "Enter the key again on the Endpoints page.",
+        )
+    return EndpointAccess(endpoint.base_url, key, endpoint.extra_headers or {})
+
+
+def send_message(
+    runtime: Runtime, user: User, conversation_id: int | None, text: str, settings: ChatSettings
+) -> Turn:
+    """Save the user's message (before any request), then start the reply in a worker."""
+    if not text.strip():
+        raise ChatError("message", "The message is empty.")
+    _check(settings)
+    with runtime.db.write() as session:
+        conversation = repository.get_conversation(session, user, conversation_id)
+        if conversation is None:
+            conversation = repository.create_conversation(
+                session,
+                user,
+                endpoint_id=settings.endpoint_id,
+                model=settings.model,
+                system_prompt=settings.system_prompt,
+                params=settings.params.to_dict(),
+            )
+        else:
+            _save_settings(session, user, conversation, settings)
+        user_message = repository.add_message(
+            session, conversation, role="user", content=text, parent_id=conversation.current_leaf_id
+        )
+        job = _start_reply(runtime, session, user, conversation, parent=user_message, settings=settings)
+    runtime.registry.start(job)
+    return Turn(conversation.id, job.message_id)
+
+
+def retry(runtime: Runtime, user: User, message_id: int, settings: ChatSettings) -> Turn:
+    """Answer the same user message again, as a sibling of the failed reply (which is kept)."""
+    _check(settings)
+    with runtime.db.write() as session:
+        failed = repository.get_message(session, user, message_id)
+        if failed is None or failed.parent_id is None:
+            raise ChatError("message", "That reply no longer exists.")
+        conversation = failed.conversation
+        _save_settings(session, user, conversation, settings)
+        parent = repository.get_message(session, user, failed.parent_id)
+        assert parent is not None  # the foreign key guarantees it
+        job = _start_reply(runtime, session, user, conversation, parent=parent, settings=settings)
+    runtime.registry.start(job)
+    return Turn(conversation.id, job.message_id)
+
+
+def save_settings(runtime: Runtime, user: User, conversation_id: int, settings: ChatSettings) -> None:
+    with runtime.db.write() as session:
+        conversation = repository.get_conversation(session, user, conversation_id)
+        if conversation is not None:
+            _save_settings(session, user, conversation, settings)
+
+
+def _check(settings: ChatSettings) -> None:
+    if settings.endpoint_id is None:
+        raise ChatError("endpoint", "Choose an endpoint first (or add one on the Endpoints page).")
+    if not settings.model.strip():
+        raise ChatError("model", "Choose or type a model name first.")
+
+
+def _save_settings(session: Any, user: User, conversation: Conversation, settings: ChatSettings) -> None:
+    repository.update_conversation_settings(
+        session,
+        user,
+        conversation.id,
+        endpoint_id=settings.endpoint_id,
+        model=settings.model,
+        system_prompt=settings.system_prompt,
+        params=settings.params.to_dict(),
+    )
+
+
+def _start_reply(
+    runtime: Runtime, session: Any, user: User, conversation: Conversation, *, parent: Message, settings: ChatSettings
+) -> GenerationJob:
+    endpoint = repository.get_endpoint(session, user, settings.endpoint_id)
+    if endpoint is None:
+        raise ChatError("endpoint", "That endpoint no longer exists; choose another.")
+    access = endpoint_access(endpoint, runtime.keybox)
+    conversation.current_leaf_id = parent.id
+    session.flush()
+    history = api_messages(settings.system_prompt, repository.message_path(session, conversation))
+    try:
+        body = build_chat_body(
+            settings.model, history, settings.params, include_usage=endpoint.supports_stream_usage is not False
+        )
+    except ParameterError as exc:
+        raise ChatError(exc.field, str(exc)) from exc
+    assistant = repository.add_message(
+        session,
+        conversation,
+        role="assistant",
+        content="",
+        parent_id=parent.id,
+        model=settings.model,
+        status="streaming",
+        request={key: value for key, value in body.items() if key != "messages"},
+    )
+    return GenerationJob(assistant.id, conversation.id, endpoint.id, access, body)

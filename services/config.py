@@ -1,0 +1,137 @@
+"""Server configuration from the environment or `.streamlit/secrets.toml`, and endpoint URL handling."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_FIRST_TOKEN_TIMEOUT = 120.0
+DEFAULT_IDLE_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait: to connect, for the first bytes of an answer, and between chunks of a stream."""
+
+    connect: float = DEFAULT_CONNECT_TIMEOUT
+    first_token: float = DEFAULT_FIRST_TOKEN_TIMEOUT
+    idle: float = DEFAULT_IDLE_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the server reads at start: the optional configured endpoint, the database and the secret."""
+
+    base_url: str | None
+    api_key: str | None
+    model: str | None
+    database_url: str
+    data_dir: Path
+    secret_key: str | None
+    timeouts: Timeouts
+
+
+def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> Settings:
+    """Environment variables win over secrets.toml entries of the same name."""
+    env = os.environ if env is None else env
+    secrets = secrets or {}
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        if value is None:
+            raw = secrets.get(name)
+            value = None if raw is None else str(raw)
+        value = value.strip() if value else value
+        return value or None
+
+    data_dir = Path(get("RELAYCHAT_DATA_DIR") or DEFAULT_DATA_DIR)
+    return Settings(
+        base_url=get("OPENAI_BASE_URL"),
+        api_key=get("OPENAI_API_KEY"),
+        model=get("OPENAI_MODEL"),
+        database_url=get("DATABASE_URL") or f"sqlite:///{data_dir / 'relaychat.db'}",
+        data_dir=data_dir,
+        secret_key=get("RELAYCHAT_SECRET_KEY"),
+        timeouts=Timeouts(
+            connect=_seconds(get("RELAYCHAT_CONNECT_TIMEOUT"), DEFAULT_CONNECT_TIMEOUT),
+            first_token=_seconds(get("RELAYCHAT_FIRST_TOKEN_TIMEOUT"), DEFAULT_FIRST_TOKEN_TIMEOUT),
+            idle=_seconds(get("RELAYCHAT_IDLE_TIMEOUT"), DEFAULT_IDLE_TIMEOUT),
+        ),
+    )
+
+
+def _seconds(raw: str | None, default: float) -> float:
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+class BaseUrlError(ValueError):
+    """A base URL that cannot be an API address; the message says why."""
+
+
+_API_SUFFIXES = ("/chat/completions", "/completions", "/models")
+
+
+def normalize_base_url(raw: str) -> str:
+    """Turn what users paste (`https://host`, `https://host/`, `.../v1/chat/completions`) into the API base.
+
+    The result is what the openai SDK takes as base_url: requests go to `{base}/chat/completions`.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise BaseUrlError("Enter the endpoint's base URL, e.g. https://api.openai.com/v1.")
+    if "://" not in text:
+        text = ("http://" if re.match(r"^(localhost|127\.|\[::1\]|0\.0\.0\.0)", text) else "https://") + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise BaseUrlError(f"The base URL must start with http:// or https:// (got {parts.scheme}://).")
+    if not parts.hostname:
+        raise BaseUrlError("The base URL has no host name.")
+    path = parts.path.rstrip("/")
+    for suffix in _API_SUFFIXES:
+        if path.endswith(suffix):
+            path = path[: -len(suffix)].rstrip("/")
+            break
+    if not path:
+        path = "/v1"  # a bare host: every OpenAI-compatible server we know serves the API under /v1
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def chat_url(base_url: str) -> str:
+    return base_url.rstrip("/") + "/chat/completions"
+
+
+def models_url(base_url: str) -> str:
+    return base_url.rstrip("/") + "/models"
+
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def parse_extra_headers(text: str) -> dict[str, str]:
+    """Parse `Name: value` lines (relays document e.g. `X-Forwarded-Host`); raise ValueError naming a bad line."""
+    headers: dict[str, str] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        name = name.strip()
+        if not sep or not _HEADER_NAME.match(name):
+            raise ValueError(f"Line {number} is not a header: write it as `Name: value`.")
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"Line {number}: a header value cannot contain line breaks.")
+        headers[name] = value.strip()
+    return headers
+
+
+def format_extra_headers(headers: Mapping[str, str]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in headers.items())

@@ -1,0 +1,131 @@
+"""Saving, checking and describing endpoints; keys are encrypted here and never leave masked-less."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from db import repository
+from db.models import Endpoint, User
+from services.client import ChatClient, EndpointAccess
+from services.config import BaseUrlError, chat_url, models_url, normalize_base_url, parse_extra_headers
+from services.errors import RelayError
+from services.keys import mask_key
+from services.runtime import Runtime
+
+
+class EndpointFormError(ValueError):
+    """Bad input in the endpoint form; `field` names the input it belongs next to."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class EndpointForm:
+    """What the user typed. An empty api_key on an existing endpoint keeps the stored key."""
+
+    name: str
+    base_url: str
+    api_key: str
+    extra_headers: str
+    default_model: str = ""
+    make_default: bool = False
+
+
+@dataclass(frozen=True)
+class EndpointView:
+    """An endpoint as the browser may see it: the key only masked."""
+
+    id: int
+    name: str
+    base_url: str
+    chat_url: str
+    key_mask: str
+    extra_headers: dict[str, str]
+    default_model: str | None
+    is_default: bool
+    from_config: bool
+    version: str
+
+    @classmethod
+    def of(cls, endpoint: Endpoint) -> EndpointView:
+        return cls(
+            id=endpoint.id,
+            name=endpoint.name,
+            base_url=endpoint.base_url,
+            chat_url=chat_url(endpoint.base_url),
+            key_mask=endpoint.api_key_mask or "(no key)",
+            extra_headers=dict(endpoint.extra_headers or {}),
+            default_model=endpoint.default_model,
+            is_default=endpoint.is_default,
+            from_config=endpoint.source == "config",
+            version=endpoint.updated_at.isoformat() if endpoint.updated_at else "",
+        )
+
+
+def list_views(runtime: Runtime, user: User) -> list[EndpointView]:
+    with runtime.db.read() as session:
+        return [EndpointView.of(e) for e in repository.list_endpoints(session, user)]
+
+
+def _validated(form: EndpointForm) -> tuple[str, dict[str, str]]:
+    if not form.name.strip():
+        raise EndpointFormError("name", "Give the endpoint a name.")
+    try:
+        base_url = normalize_base_url(form.base_url)
+    except BaseUrlError as exc:
+        raise EndpointFormError("base_url", str(exc)) from None
+    try:
+        headers = parse_extra_headers(form.extra_headers)
+    except ValueError as exc:
+        raise EndpointFormError("extra_headers", str(exc)) from None
+    return base_url, headers
+
+
+def save(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | None = None) -> EndpointView:
+    base_url, headers = _validated(form)
+    key = form.api_key.strip()
+    with runtime.db.write() as session:
+        endpoint = repository.save_endpoint(
+            session,
+            user,
+            endpoint_id=endpoint_id,
+            name=form.name.strip(),
+            base_url=base_url,
+            extra_headers=headers,
+            default_model=form.default_model.strip() or None,
+            api_key_encrypted=runtime.keybox.encrypt(key) if key else None,
+            api_key_mask=mask_key(key) if key else None,
+            keep_key=endpoint_id is not None and not key,
+            make_default=form.make_default,
+        )
+        return EndpointView.of(endpoint)
+
+
+def test_connection(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | None = None) -> str:
+    """Call GET {base}/models with what the form holds; the answer in plain words (raises RelayError/FormError)."""
+    base_url, headers = _validated(form)
+    key = form.api_key.strip()
+    if not key and endpoint_id is not None:
+        with runtime.db.read() as session:
+            stored = repository.get_endpoint(session, user, endpoint_id)
+            if stored is not None and stored.api_key_encrypted:
+                key = runtime.keybox.decrypt(stored.api_key_encrypted) or ""
+    client = ChatClient(runtime.http, EndpointAccess(base_url, key or None, headers), runtime.settings.timeouts)
+    models = client.list_models()
+    if not models:
+        return f"Connected to {models_url(base_url)}: the endpoint answered but lists no models. Type the model name in the chat."
+    shown = ", ".join(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
+    return f"Connected to {models_url(base_url)}: {len(models)} model(s) available — {shown}."
+
+
+def delete(runtime: Runtime, user: User, endpoint_id: int) -> None:
+    with runtime.db.write() as session:
+        repository.delete_endpoint(session, user, endpoint_id)
+
+
+def make_default(runtime: Runtime, user: User, endpoint_id: int) -> None:
+    with runtime.db.write() as session:
+        repository.set_default_endpoint(session, user, endpoint_id)
+

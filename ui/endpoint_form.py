@@ -1,0 +1,65 @@
+"""The endpoint form (first run and the Endpoints page): errors appear under the field they concern."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db.models import User
+from services import endpoints
+from services.config import format_extra_headers
+from services.endpoints import EndpointForm, EndpointFormError, EndpointView
+from services.errors import RelayError
+from services.runtime import Runtime
+
+BASE_URL_HELP = (
+    "The API's base URL, as the openai SDK takes it: e.g. https://api.openai.com/v1 or http://localhost:11434/v1. "
+    "https://host, https://host/ and the full …/v1/chat/completions are accepted too."
+)
+HEADERS_HELP = "Extra HTTP headers sent with every request, one `Name: value` per line (some relays ask for e.g. X-Forwarded-Host)."
+
+
+def endpoint_form(rt: Runtime, user: User, existing: EndpointView | None = None, *, first_run: bool = False) -> bool:
+    """Render the form; returns True once an endpoint was saved."""
+    suffix = existing.id if existing else "new"
+    with st.form(key=f"endpoint_form_{suffix}", clear_on_submit=False, border=not first_run):
+        name = st.text_input("Name", value=existing.name if existing else "My endpoint", key=f"ep_name_{suffix}")
+        name_slot = st.empty()
+        base_url = st.text_input(
+            "Base URL", value=existing.base_url if existing else "", placeholder="https://api.openai.com/v1",
+            help=BASE_URL_HELP, key=f"ep_base_{suffix}",
+        )
+        base_slot = st.empty()
+        key_label = f"API key (stored: {existing.key_mask}; leave empty to keep it)" if existing else "API key"
+        api_key = st.text_input(key_label, type="password", key=f"ep_key_{suffix}", placeholder="sk-…")
+        headers = st.text_area(
+            "Extra headers (optional)", value=format_extra_headers(existing.extra_headers) if existing else "",
+            help=HEADERS_HELP, placeholder="X-Forwarded-Host: example.com", key=f"ep_headers_{suffix}", height=80,
+        )
+        headers_slot = st.empty()
+        model = st.text_input(
+            "Default model (optional)", value=(existing.default_model or "") if existing else "",
+            placeholder="gpt-4o-mini", key=f"ep_model_{suffix}",
+        )
+        make_default = st.checkbox("Use as the default endpoint", value=first_run or bool(existing and existing.is_default), key=f"ep_default_{suffix}")
+        left, right = st.columns(2)
+        tested = left.form_submit_button("Test connection", use_container_width=True)
+        saved = right.form_submit_button("Save endpoint", type="primary", use_container_width=True)
+        result_slot = st.empty()
+
+    if not (tested or saved):
+        return False
+    form = EndpointForm(name, base_url, api_key, headers, model, make_default)
+    slots = {"name": name_slot, "base_url": base_slot, "extra_headers": headers_slot}
+    endpoint_id = existing.id if existing else None
+    try:
+        if tested:
+            with st.spinner("Calling GET /models…"):
+                result_slot.success(endpoints.test_connection(rt, user, form, endpoint_id))
+            return False
+        endpoints.save(rt, user, form, endpoint_id)
+        return True
+    except EndpointFormError as exc:
+        slots.get(exc.field, result_slot).error(str(exc))
+    except RelayError as exc:
+        result_slot.error(f"Test failed. {exc}")
+    return False

@@ -1,0 +1,64 @@
+"""Process-wide objects, built once and shared by every session (st.cache_resource)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import streamlit as st
+
+from db import repository
+from db.models import User
+from services.client import ChatClient
+from services.config import Settings, load_settings
+from services.errors import RelayError
+from services.chat import ChatError, endpoint_access
+from services.runtime import Runtime, start_runtime
+
+MODELS_TTL_SECONDS = 300
+
+
+def _secrets() -> dict[str, Any]:
+    try:
+        return {key: st.secrets[key] for key in st.secrets}
+    except Exception:  # no secrets.toml is the normal case, not an error
+        return {}
+
+
+def settings() -> Settings:
+    return load_settings(os.environ, _secrets())
+
+
+@st.cache_resource(show_spinner="Starting RelayChat…")
+def _runtime(settings: Settings) -> Runtime:
+    return start_runtime(settings)
+
+
+def runtime() -> Runtime:
+    return _runtime(settings())
+
+
+def current_user(rt: Runtime) -> User:
+    """The signed-in user; one local user until accounts arrive."""
+    with rt.db.read() as session:
+        user = repository.get_user(session)
+    if user is None:
+        with rt.db.write() as session:
+            user = repository.ensure_user(session)
+    return user
+
+
+@st.cache_data(ttl=MODELS_TTL_SECONDS, show_spinner=False)
+def model_ids(user_id: int, endpoint_id: int, version: str) -> tuple[list[str], str | None]:
+    """The endpoint's models (cached for a few minutes per endpoint version), or the reason there are none."""
+    rt = runtime()
+    with rt.db.read() as session:
+        user = session.get(User, user_id)
+        endpoint = repository.get_endpoint(session, user, endpoint_id) if user else None
+    if endpoint is None:
+        return [], "The endpoint no longer exists."
+    try:
+        client = ChatClient(rt.http, endpoint_access(endpoint, rt.keybox), rt.settings.timeouts)
+        return client.list_models(), None
+    except (RelayError, ChatError) as exc:
+        return [], str(exc)

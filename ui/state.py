@@ -1,0 +1,118 @@
+"""The one module that touches st.session_state and st.query_params: every key, its default, its meaning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from services.chat import ChatSettings
+from services.params import PARAMETERS, ChatParams
+
+# Widget keys of the chat settings; the sidebar widgets are created with these keys.
+ENDPOINT = "setting_endpoint"
+MODEL = "setting_model"
+SYSTEM_PROMPT = "setting_system_prompt"
+STREAM = "setting_stream"
+PARAM_PREFIX = "setting_param_"
+
+_CONVERSATION = "conversation_id"  # the open conversation; None = a new chat not saved yet
+_LOADED = "settings_loaded_for"  # which conversation the setting widgets were filled from
+_NOTICE = "notice"  # (where, text): a message to show once, next to where it belongs
+_DRAFT = "draft_message"  # a message that could not be sent, offered back to the user
+_LIST_LIMIT = "conversation_list_limit"
+_UNSET = object()
+
+
+def param_key(name: str) -> str:
+    return PARAM_PREFIX + name
+
+
+def conversation_id() -> int | None:
+    """The open conversation, following the URL (?c=ID) so reload, back and bookmarks land on it."""
+    raw = st.query_params.get("c")
+    wanted = int(raw) if raw and raw.isdigit() else None
+    if raw and wanted is None:
+        st.query_params.pop("c", None)
+    if wanted != st.session_state.get(_CONVERSATION, _UNSET):
+        st.session_state[_CONVERSATION] = wanted
+    return st.session_state[_CONVERSATION]
+
+
+def open_conversation(conversation_id: int | None) -> None:
+    st.session_state[_CONVERSATION] = conversation_id
+    if conversation_id is None:
+        st.query_params.pop("c", None)
+    else:
+        st.query_params["c"] = str(conversation_id)
+
+
+def settings_need_loading(conversation_id: int | None) -> bool:
+    """True when the widgets still show another conversation's settings."""
+    return st.session_state.get(_LOADED, _UNSET) != conversation_id
+
+
+def load_settings(conversation_id: int | None, settings: ChatSettings | None) -> None:
+    """Fill the setting widgets from a conversation (None keeps the current values, e.g. for a new chat)."""
+    st.session_state[_LOADED] = conversation_id
+    if settings is None:
+        return
+    st.session_state[ENDPOINT] = settings.endpoint_id
+    st.session_state[MODEL] = settings.model or None
+    st.session_state[SYSTEM_PROMPT] = settings.system_prompt
+    st.session_state[STREAM] = settings.params.stream
+    for spec in PARAMETERS:
+        st.session_state[param_key(spec.name)] = getattr(settings.params, spec.name)
+
+
+def set_if_missing(key: str, value: Any) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def set_value(key: str, value: Any) -> None:
+    st.session_state[key] = value
+
+
+def raw_params() -> dict[str, Any]:
+    """The parameter widgets' values, as typed (validated by ChatParams.from_dict)."""
+    values = {spec.name: st.session_state.get(param_key(spec.name)) for spec in PARAMETERS}
+    values["stream"] = bool(st.session_state.get(STREAM, True))
+    return values
+
+
+def current_settings(params: ChatParams) -> ChatSettings:
+    return ChatSettings(
+        endpoint_id=st.session_state.get(ENDPOINT),
+        model=(st.session_state.get(MODEL) or "").strip(),
+        system_prompt=st.session_state.get(SYSTEM_PROMPT) or "",
+        params=params,
+    )
+
+
+def notify(where: str, text: str) -> None:
+    st.session_state[_NOTICE] = (where, text)
+
+
+def take_notice(where: str) -> str | None:
+    notice = st.session_state.get(_NOTICE)
+    if notice and notice[0] == where:
+        del st.session_state[_NOTICE]
+        return notice[1]
+    return None
+
+
+def keep_draft(text: str) -> None:
+    st.session_state[_DRAFT] = text
+
+
+def take_draft() -> str | None:
+    return st.session_state.pop(_DRAFT, None)
+
+
+def list_limit(step: int) -> int:
+    return st.session_state.setdefault(_LIST_LIMIT, step)
+
+
+def show_more(step: int) -> None:
+    st.session_state[_LIST_LIMIT] = list_limit(step) + step
