@@ -6,21 +6,19 @@ import logging
 
 import streamlit as st
 
-from services import endpoints
-from ui.resources import current_user, runtime
+from ui.resources import runtime
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 st.set_page_config(page_title="RelayChat", page_icon="💬", layout="wide")
 
-rt = runtime()
-user = current_user(rt)
-has_endpoint = bool(endpoints.list_views(rt, user))
+runtime()  # migrate and start the shared parts before any page renders
 
-chat_page = st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=has_endpoint, url_path="chat")
-endpoints_page = st.Page("pages/endpoints.py", title="Endpoints", icon=":material/hub:", default=not has_endpoint, url_path="endpoints")
 # The page set depends on the user: admin pages will be added here only for admins.
-pages = [chat_page, endpoints_page] if has_endpoint else [endpoints_page]
-navigation = st.navigation(pages, position="top" if has_endpoint else "hidden")
+pages = [
+    st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+    st.Page("pages/endpoints.py", title="Endpoints", icon=":material/hub:", url_path="endpoints"),
+]
+navigation = st.navigation(pages, position="top")
 try:
     navigation.run()
 except Exception:  # Stop/rerun are BaseExceptions and pass through; a bug is logged, never shown raw

@@ -10,6 +10,7 @@ from services.chat import ChatError, ChatSettings
 from services.config import chat_url
 from services.generation import snapshot_of
 from ui import state
+from ui.endpoint_form import first_run
 from ui.messages import follow_live, render_message
 from ui.resources import current_user, runtime
 from ui.sidebar import CONVERSATIONS_PAGE, conversation_list, endpoint_and_model, settings_panel
@@ -17,6 +18,9 @@ from ui.sidebar import CONVERSATIONS_PAGE, conversation_list, endpoint_and_model
 rt = runtime()
 user = current_user(rt)
 views = endpoints.list_views(rt, user)
+if not views:
+    first_run(rt, user)
+    st.stop()
 conversation_id = state.conversation_id()
 
 with rt.db.read() as session:
@@ -44,8 +48,6 @@ if conversation is not None and settings is not None and settings != ChatSetting
 st.subheader(conversation.title if conversation else "New chat")
 if view is not None:
     st.caption(f"POST {chat_url(view.base_url)}")
-if not views:
-    st.info("No endpoint yet: add one on the Endpoints page.")
 
 
 def retry(message_id: int) -> None:

@@ -20,17 +20,6 @@ notice = state.take_notice("endpoints")
 if notice:
     st.success(notice)
 
-if not views:
-    st.subheader("Welcome to RelayChat")
-    st.write(
-        "Connect an OpenAI-compatible endpoint to start chatting: OpenAI, a relay service, or your own "
-        "vLLM, llama.cpp, Ollama, LM Studio or LiteLLM server. The key is stored encrypted on this server and "
-        "never sent back to the browser."
-    )
-    if endpoint_form(rt, user, first_run=True):
-        st.rerun()
-    st.stop()
-
 for view in views:
     label = f"{'⭐ ' if view.is_default else ''}{view.name} — {view.base_url}"
     with st.expander(label, expanded=False):

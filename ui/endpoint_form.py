@@ -63,3 +63,15 @@ def endpoint_form(rt: Runtime, user: User, existing: EndpointView | None = None,
     except RelayError as exc:
         result_slot.error(f"Test failed. {exc}")
     return False
+
+
+def first_run(rt: Runtime, user: User) -> None:
+    """What a new installation shows instead of the chat until an endpoint is saved."""
+    st.subheader("Welcome to RelayChat")
+    st.write(
+        "Connect an OpenAI-compatible endpoint to start chatting: OpenAI, a relay service, or your own "
+        "vLLM, llama.cpp, Ollama, LM Studio or LiteLLM server. The key is stored encrypted on this server and "
+        "never sent back to the browser."
+    )
+    if endpoint_form(rt, user, first_run=True):
+        st.rerun()

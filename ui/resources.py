@@ -29,7 +29,7 @@ def settings() -> Settings:
     return load_settings(os.environ, _secrets())
 
 
-@st.cache_resource(show_spinner="Starting RelayChat…")
+@st.cache_resource(show_spinner="Starting RelayChat…", on_release=lambda rt: rt.close())
 def _runtime(settings: Settings) -> Runtime:
     return start_runtime(settings)
 
