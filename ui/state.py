@@ -41,6 +41,7 @@ def conversation_id() -> int | None:
 
 def open_conversation(conversation_id: int | None) -> None:
     st.session_state[_CONVERSATION] = conversation_id
+    st.session_state.pop(_HISTORY, None)
     if conversation_id is None:
         st.query_params.pop("c", None)
     else:
@@ -116,3 +117,14 @@ def list_limit(step: int) -> int:
 
 def show_more(step: int) -> None:
     st.session_state[_LIST_LIMIT] = list_limit(step) + step
+
+
+_HISTORY = "history_window"  # how many of the latest messages the page renders
+
+
+def history_window(step: int) -> int:
+    return st.session_state.setdefault(_HISTORY, step)
+
+
+def widen_history(step: int) -> None:
+    st.session_state[_HISTORY] = history_window(step) + step
