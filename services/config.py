@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -38,17 +39,17 @@ class Settings:
 
 
 def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> Settings:
-    """Environment variables win over secrets.toml entries of the same name."""
+    """Environment variables win over secrets.toml entries of the same name; a blank variable counts as unset."""
     env = os.environ if env is None else env
     secrets = secrets or {}
 
     def get(name: str) -> str | None:
-        value = env.get(name)
-        if value is None:
-            raw = secrets.get(name)
-            value = None if raw is None else str(raw)
-        value = value.strip() if value else value
-        return value or None
+        # Compose files pass unset variables on as empty strings: those must not hide secrets.toml.
+        for raw in (env.get(name), secrets.get(name)):
+            value = "" if raw is None else str(raw).strip()
+            if value:
+                return value
+        return None
 
     data_dir = Path(get("RELAYCHAT_DATA_DIR") or DEFAULT_DATA_DIR)
     return Settings(
@@ -71,7 +72,8 @@ def _seconds(raw: str | None, default: float) -> float:
         value = float(raw) if raw else default
     except ValueError:
         return default
-    return value if value > 0 else default
+    # inf would overflow the socket timeout (OverflowError at the first request); nan compares false anyway.
+    return value if math.isfinite(value) and value > 0 else default
 
 
 class BaseUrlError(ValueError):
@@ -79,6 +81,8 @@ class BaseUrlError(ValueError):
 
 
 _API_SUFFIXES = ("/chat/completions", "/completions", "/models")
+# Only these hosts get plain http when no scheme is typed; `localhost.example.com` is a public name.
+_LOCAL_HOST = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)(?=[:/?#]|$)", re.IGNORECASE)
 
 
 def normalize_base_url(raw: str) -> str:
@@ -90,12 +94,16 @@ def normalize_base_url(raw: str) -> str:
     if not text:
         raise BaseUrlError("Enter the endpoint's base URL, e.g. https://api.openai.com/v1.")
     if "://" not in text:
-        text = ("http://" if re.match(r"^(localhost|127\.|\[::1\]|0\.0\.0\.0)", text) else "https://") + text
+        text = ("http://" if _LOCAL_HOST.match(text) else "https://") + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https"):
         raise BaseUrlError(f"The base URL must start with http:// or https:// (got {parts.scheme}://).")
     if not parts.hostname:
         raise BaseUrlError("The base URL has no host name.")
+    try:
+        parts.port  # parsed on access: raises for `host:80a` or `host:99999`
+    except ValueError:
+        raise BaseUrlError("The base URL's port must be a number from 0 to 65535.") from None
     path = parts.path.rstrip("/")
     for suffix in _API_SUFFIXES:
         if path.endswith(suffix):
@@ -107,11 +115,17 @@ def normalize_base_url(raw: str) -> str:
 
 
 def chat_url(base_url: str) -> str:
-    return base_url.rstrip("/") + "/chat/completions"
+    return _api_url(base_url, "/chat/completions")
 
 
 def models_url(base_url: str) -> str:
-    return base_url.rstrip("/") + "/models"
+    return _api_url(base_url, "/models")
+
+
+def _api_url(base_url: str, route: str) -> str:
+    # Append to the path, not the string: a query (Azure's `?api-version=...`) must stay at the end.
+    parts = urlsplit(base_url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + route))
 
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -18,15 +19,27 @@ def load_or_create_secret(secret: str | None, data_dir: Path) -> str:
     if secret:
         return secret
     path = data_dir / SECRET_FILE_NAME
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    generated = secrets.token_urlsafe(32)
-    # Create with 0600 from the start so the secret is never readable by others, even briefly.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(generated + "\n")
-    return generated
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        _publish(path, secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def _publish(path: Path, secret: str) -> None:
+    """Write the secret whole to a private temp file, then link it into place: the first writer wins, and a
+    concurrent start (or a crash) never sees an empty, half-written file."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".secret-")  # mode 0600 from the start
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process got there first; everyone reads its secret
+    finally:
+        os.unlink(temp)
 
 
 class KeyBox:
@@ -52,6 +65,7 @@ def mask_key(api_key: str | None) -> str:
     if not api_key:
         return "(none)"
     if len(api_key) < 12:
-        return "…" + api_key[-2:]
+        # The last 2 only when at least 5 stay hidden (as for long keys): "…ab" would be all of a 2-letter key.
+        return "…" + api_key[-2:] if len(api_key) >= 7 else "…"
     prefix = api_key[:3]
     return f"{prefix}…{api_key[-4:]}"

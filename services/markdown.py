@@ -35,6 +35,14 @@ def stable_prefix_length(text: str) -> int:
     return stable
 
 
+_LIST_ITEM = re.compile(r"^([-*+]|\d{1,9}[.)])\s")
+_LIST_MARKER_SO_FAR = re.compile(r"[-*+]|\d{1,9}[.)]?")
+
+
 def _continues_list(line: str) -> bool:
     # A loose list's next item would restart numbering or list styling if rendered apart: keep them together.
-    return bool(re.match(r"^([-*+]|\d{1,9}[.)])\s", line))
+    if _LIST_ITEM.match(line):
+        return True
+    # While streaming, an unfinished last line such as "-" or "2" may still become the next item: wait for it,
+    # or a prefix rendered now would have to be taken back when the space arrives.
+    return not line.endswith(("\n", "\r")) and _LIST_MARKER_SO_FAR.fullmatch(line) is not None
