@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from db.models import Conversation
 from services.endpoints import EndpointView
-from services.params import PARAMETERS, ChatParams, ChoiceSpec, NumberSpec, ParameterError
+from services.params import (
+    EXAMPLE_TOOLS,
+    HELP,
+    SPECS,
+    TOOL_CHOICE_KEYWORDS,
+    ChatParams,
+    NumberSpec,
+    ParameterError,
+    from_form,
+    parse_json_text,
+    parse_tools,
+    tool_names,
+)
 from ui import state
 from ui.resources import model_ids
 
@@ -63,36 +78,97 @@ def endpoint_and_model(user_id: int, views: list[EndpointView]) -> EndpointView 
 
 
 def settings_panel() -> ChatParams | None:
-    """System prompt and parameters; returns them validated, or None after showing why they are not."""
+    """System prompt and parameters; returns them validated, or None after showing, next to each field, why not."""
     st.text_area("System prompt", key=state.SYSTEM_PROMPT, height=100, placeholder="You are a helpful assistant.")
-    with st.expander("Parameters", expanded=True):
-        st.caption("Empty = not set: the parameter is left out of the request.")
-        state.set_if_missing(state.STREAM, True)
-        st.toggle("stream", key=state.STREAM, help="Show the answer token by token as it is generated.")
-        slots = {}
-        for spec in PARAMETERS:
-            key = state.param_key(spec.name)
-            if isinstance(spec, NumberSpec):
-                is_int = spec.kind == "int"
-                st.number_input(
-                    spec.name,
-                    min_value=int(spec.minimum) if is_int else spec.minimum,
-                    max_value=(int(spec.maximum) if is_int else spec.maximum) if spec.maximum is not None else None,
-                    step=int(spec.step) if is_int else spec.step,
-                    value=None,
-                    key=key,
-                    placeholder="not set",
-                    help=spec.help,
-                    format=None if is_int else "%.2f",
-                )
-            elif isinstance(spec, ChoiceSpec):
-                st.selectbox(spec.name, spec.options, index=None, key=key, placeholder="not set", help=spec.help)
-            slots[spec.name] = st.empty()
-    try:
-        params = ChatParams.from_dict(state.raw_params())
-    except ParameterError as exc:
-        slots.get(exc.field, st).error(exc.reason)
-        return None
-    for note in params.notes():
-        slots["top_p"].info(note)
+    form = state.form_values()
+    slots: dict[str, DeltaGenerator] = {}
+    st.caption("Parameters left empty are not set: they are left out of the request.")
+
+    with st.expander("Sampling", expanded=True):
+        for name in ("temperature", "top_p", "n", "seed"):
+            slots[name] = _number(SPECS[name])
+    with st.expander("Length and stop"):
+        slots["max_tokens"] = _number(SPECS["max_tokens"])
+        st.text_area("stop", key=state.param_key("stop"), height=80, help=HELP["stop"], placeholder="one sequence per line")
+        slots["stop"] = st.empty()
+    with st.expander("Penalties and bias"):
+        for name in ("presence_penalty", "frequency_penalty"):
+            slots[name] = _number(SPECS[name])
+        st.text_area("logit_bias", key=state.param_key("logit_bias"), height=80, help=HELP["logit_bias"], placeholder='{"50256": -100}')
+        slots["logit_bias"] = st.empty()
+    with st.expander("Output", expanded=form["response_format"] is not None):
+        st.toggle("stream", key=state.param_key("stream"), help="Show the answer token by token as it is generated.")
+        st.toggle("include usage", key=state.param_key("include_usage"), help=HELP["include_usage"], disabled=not form["stream"])
+        spec = SPECS["response_format"]
+        st.selectbox("response_format", spec.options, index=None, key=state.param_key("response_format"), placeholder="not set", help=spec.help)
+        slots["response_format"] = st.empty()
+        if form["response_format"] == "json_schema":
+            st.text_input("schema name", key=state.param_key("json_schema_name"))
+            st.checkbox("strict", key=state.param_key("json_schema_strict"))
+            st.text_area("schema", key=state.param_key("json_schema"), height=160, help=HELP["json_schema"],
+                         placeholder='{"type": "object", "properties": {…}}')
+        slots["json_schema"] = st.empty()
+    with st.expander("Tools", expanded=bool(form["tools"])):
+        st.text_area("tools", key=state.param_key("tools"), height=160, help=HELP["tools"], placeholder="[]")
+        slots["tools"] = st.empty()
+        notice = state.take_notice("tools")
+        if notice:
+            st.warning(notice)
+        left, right = st.columns(2)
+        for column, name in zip((left, right), EXAMPLE_TOOLS):
+            column.button(f"+ {name}", key=f"insert_tool_{name}", on_click=_insert_tool, args=(name,), type="tertiary")
+        names = _tool_names_or_empty(form["tools"])
+        st.selectbox("tool_choice", [*TOOL_CHOICE_KEYWORDS, *names], index=None, key=state.param_key("tool_choice"),
+                     placeholder="not set", help=HELP["tool_choice"], disabled=not names)
+        slots["tool_choice"] = st.empty()
+    with st.expander("Advanced"):
+        st.text_input("user", key=state.param_key("user"), help=HELP["user"])
+        slots["user"] = st.empty()
+        st.text_area("extra body", key=state.param_key("extra_body"), height=100, help=HELP["extra_body"],
+                     placeholder='{"top_k": 40}')
+        slots["extra_body"] = st.empty()
+
+    params, errors = from_form(state.form_values())
+    for field, reason in errors.items():
+        slots.get(field, st).error(reason)
+    for field, note in (params.notes() if params else []):
+        slots.get(field, st).info(note)
     return params
+
+
+def _number(spec: NumberSpec) -> DeltaGenerator:
+    is_int = spec.kind == "int"
+    bounded = spec.name != "seed"  # seeds span int64, beyond what a browser number holds exactly
+    st.number_input(
+        spec.name,
+        min_value=(int(spec.minimum) if is_int else spec.minimum) if bounded else None,
+        max_value=(int(spec.maximum) if is_int else spec.maximum) if bounded and spec.maximum is not None else None,
+        step=int(spec.step) if is_int else spec.step,
+        value=None,  # lets the field be cleared, i.e. unset
+        key=state.param_key(spec.name),
+        placeholder="not set",
+        help=spec.help,
+        format=None if is_int else "%.2f",
+    )
+    return st.empty()
+
+
+def _tool_names_or_empty(text: str) -> list[str]:
+    try:
+        return tool_names(parse_tools(parse_json_text("tools", text)))
+    except (ParameterError, TypeError):
+        return []
+
+
+def _insert_tool(name: str) -> None:
+    key = state.param_key("tools")
+    try:
+        tools = parse_json_text("tools", st.session_state.get(key) or "") or []
+    except ParameterError:
+        tools = None
+    if not isinstance(tools, list):
+        state.notify("tools", "Fix the tools JSON first, then insert the example.")
+        return
+    if name not in _tool_names_or_empty(json.dumps(tools)):
+        tools.append(EXAMPLE_TOOLS[name])
+    st.session_state[key] = json.dumps(tools, indent=2)

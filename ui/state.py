@@ -7,13 +7,12 @@ from typing import Any
 import streamlit as st
 
 from services.chat import ChatSettings
-from services.params import PARAMETERS, ChatParams
+from services.params import FORM_DEFAULTS, ChatParams, to_form
 
 # Widget keys of the chat settings; the sidebar widgets are created with these keys.
 ENDPOINT = "setting_endpoint"
 MODEL = "setting_model"
 SYSTEM_PROMPT = "setting_system_prompt"
-STREAM = "setting_stream"
 PARAM_PREFIX = "setting_param_"
 
 _CONVERSATION = "conversation_id"  # the open conversation; None = a new chat not saved yet
@@ -61,9 +60,8 @@ def load_settings(conversation_id: int | None, settings: ChatSettings | None) ->
     st.session_state[ENDPOINT] = settings.endpoint_id
     st.session_state[MODEL] = settings.model or None
     st.session_state[SYSTEM_PROMPT] = settings.system_prompt
-    st.session_state[STREAM] = settings.params.stream
-    for spec in PARAMETERS:
-        st.session_state[param_key(spec.name)] = getattr(settings.params, spec.name)
+    for field, value in to_form(settings.params).items():
+        st.session_state[param_key(field)] = value
 
 
 def set_if_missing(key: str, value: Any) -> None:
@@ -75,11 +73,11 @@ def set_value(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
-def raw_params() -> dict[str, Any]:
-    """The parameter widgets' values, as typed (validated by ChatParams.from_dict)."""
-    values = {spec.name: st.session_state.get(param_key(spec.name)) for spec in PARAMETERS}
-    values["stream"] = bool(st.session_state.get(STREAM, True))
-    return values
+def form_values() -> dict[str, Any]:
+    """The parameter widgets' values as typed (validated by services.params.from_form); defaults filled in."""
+    for field, default in FORM_DEFAULTS.items():
+        st.session_state.setdefault(param_key(field), default)
+    return {field: st.session_state[param_key(field)] for field in FORM_DEFAULTS}
 
 
 def current_settings(params: ChatParams) -> ChatSettings:
