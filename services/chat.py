@@ -84,6 +84,7 @@ def send_message(
         raise ChatError("message", "The message is empty.")
     _check(settings)
     with runtime.db.write() as session:
+        _require_endpoint(session, user, settings)
         conversation = repository.get_conversation(session, user, conversation_id)
         if conversation is None:
             conversation = repository.create_conversation(
@@ -112,6 +113,7 @@ def retry(runtime: Runtime, user: User, message_id: int, settings: ChatSettings)
         if failed is None or failed.parent_id is None:
             raise ChatError("message", "That reply no longer exists.")
         conversation = failed.conversation
+        _require_endpoint(session, user, settings)
         _save_settings(session, user, conversation, settings)
         parent = repository.get_message(session, user, failed.parent_id)
         assert parent is not None  # the foreign key guarantees it
@@ -134,6 +136,15 @@ def _check(settings: ChatSettings) -> None:
         raise ChatError("model", "Choose or type a model name first.")
 
 
+def _require_endpoint(session: Any, user: User, settings: ChatSettings) -> Endpoint:
+    # Checked before the conversation is saved with it: an id deleted in another tab (or not this user's)
+    # would otherwise surface as a foreign-key error instead of this message.
+    endpoint = repository.get_endpoint(session, user, settings.endpoint_id)
+    if endpoint is None:
+        raise ChatError("endpoint", "That endpoint no longer exists; choose another.")
+    return endpoint
+
+
 def _save_settings(session: Any, user: User, conversation: Conversation, settings: ChatSettings) -> None:
     repository.update_conversation_settings(
         session,
@@ -149,9 +160,7 @@ def _save_settings(session: Any, user: User, conversation: Conversation, setting
 def _start_reply(
     runtime: Runtime, session: Any, user: User, conversation: Conversation, *, parent: Message, settings: ChatSettings
 ) -> GenerationJob:
-    endpoint = repository.get_endpoint(session, user, settings.endpoint_id)
-    if endpoint is None:
-        raise ChatError("endpoint", "That endpoint no longer exists; choose another.")
+    endpoint = _require_endpoint(session, user, settings)
     access = endpoint_access(endpoint, runtime.keybox)
     conversation.current_leaf_id = parent.id
     session.flush()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from services.errors import (
     extract_error_message,
     html_reply_error,
 )
+from services.keys import mask_key
 from services.sse import ChunkReader
 
 USER_AGENT = "RelayChat/0.1"
@@ -50,7 +52,7 @@ class EndpointAccess:
     """Where to send a call and how to sign it. Lives in server memory only."""
 
     base_url: str
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never in a repr, a log line or a traceback
     extra_headers: Mapping[str, str] = field(default_factory=dict)
 
     def headers(self) -> dict[str, str]:
@@ -100,7 +102,17 @@ class ChatCall:
             self.saw_done = reader.saw_done
 
     def abort(self) -> None:
-        """Close the connection from another thread: the reading thread's next read fails at once."""
+        """End the connection from another thread: a read blocked in the reading thread returns at once."""
+        # close() alone does not wake a thread blocked in recv() on Linux (it would wait for the idle timeout);
+        # shutdown() does, and leaves closing the response to the reading thread, which owns it.
+        stream = self._response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+                return
+            except OSError:  # already closed
+                pass
         try:
             self._response.close()
         except Exception:  # closing a socket mid-read may complain; the reader sees the close either way
@@ -122,10 +134,11 @@ class ChatClient:
     def list_models(self) -> list[str]:
         """Model ids from GET {base}/models, sorted."""
         url = models_url(self._access.base_url)
-        with _translate_errors(url, self._timeouts):
-            response = self._http.get(url, headers={**self._access.headers(), "Accept": "application/json"})
-        _raise_for_status(response, url)
-        payload = _read_json(response)
+        with _hiding_key(self._access.api_key):
+            with _translate_errors(url, self._timeouts):
+                response = self._http.get(url, headers={**self._access.headers(), "Accept": "application/json"})
+            _raise_for_status(response, url)
+            payload = _read_json(response)
         data = payload.get("data") if isinstance(payload, dict) else payload
         if not isinstance(data, list):
             raise ProtocolError(f"{url} did not return a model list (no `data` array).")
@@ -140,19 +153,21 @@ class ChatClient:
             **self._access.headers(),
             "Accept": "text/event-stream" if body.get("stream") else "application/json",
         }
-        with _translate_errors(url, self._timeouts):
-            request = self._http.build_request("POST", url, json=dict(body), headers=headers)
-            response = self._http.send(request, stream=True)
-        try:
-            if response.status_code >= 300:
-                with _translate_errors(url, self._timeouts):
-                    response.read()
-                _raise_for_status(response, url)
+        # Errors raised while the caller reads the stream pass through here too, so they are covered as well.
+        with _hiding_key(self._access.api_key):
             with _translate_errors(url, self._timeouts):
-                call = ChatCall(response, self._timeouts)
-            yield call
-        finally:
-            response.close()
+                request = self._http.build_request("POST", url, json=dict(body), headers=headers)
+                response = self._http.send(request, stream=True)
+            try:
+                if response.status_code >= 300:
+                    with _translate_errors(url, self._timeouts):
+                        response.read()
+                    _raise_for_status(response, url)
+                with _translate_errors(url, self._timeouts):
+                    call = ChatCall(response, self._timeouts)
+                yield call
+            finally:
+                response.close()
 
 
 def _has_token(chunk: Mapping[str, Any]) -> bool:
@@ -230,6 +245,17 @@ def _excerpt(text: str, limit: int = 300) -> str:
 
 def _describe(exc: BaseException) -> str:
     return str(exc).strip()
+
+
+@contextmanager
+def _hiding_key(api_key: str | None) -> Iterator[None]:
+    """Some relays quote the key they were sent in their error messages: show it masked, as everywhere else."""
+    try:
+        yield
+    except RelayError as exc:
+        if api_key:
+            exc.redact(api_key, mask_key(api_key))
+        raise
 
 
 @contextmanager

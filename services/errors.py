@@ -27,6 +27,14 @@ class RelayError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def redact(self, secret: str, replacement: str) -> None:
+        """Replace a secret (an API key an endpoint quoted back) wherever this error carries its words."""
+        for name in ("message", "endpoint_message"):
+            value = getattr(self, name, None)
+            if isinstance(value, str):
+                setattr(self, name, value.replace(secret, replacement))
+        self.args = (self.message,)
+
 
 _STATUS_HINTS = {
     400: "The endpoint rejected the request as invalid.",

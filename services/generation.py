@@ -7,9 +7,11 @@ heartbeat keeps `updated_at` fresh so other processes can tell a live stream fro
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -70,7 +72,10 @@ class Generation:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._finished = threading.Event()
-        self._call: ChatCall | None = None
+        self._call: ChatCall | None = None  # the call being read, None while none is open
+        self._last_call: ChatCall | None = None
+        self._body = job.body  # the body last sent (without stream_options after a rejection)
+        self._ending = False  # set by whichever of the worker and stop() saves the end first
         self._reply = ReplyAccumulator()
         self._status = "streaming"
         self._error: str | None = None
@@ -96,10 +101,15 @@ class Generation:
 
     def stop(self) -> None:
         """End the reply now and keep what arrived; safe to call from any thread, any number of times."""
-        self._stop.set()
-        call = self._call
+        with self._lock:  # the worker opens a call under this lock: it either sees the stop or we see its call
+            self._stop.set()
+            call = self._call
         if call is not None:
             call.abort()
+        else:
+            # Still connecting or waiting for the answer to begin, a wait httpx cannot interrupt: end the reply
+            # now rather than after the first-token timeout. The worker sees the stop and saves nothing more.
+            self._finish("stopped", None, self._body)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)
@@ -116,17 +126,22 @@ class Generation:
                 # Some servers reject stream_options; ask again without it, once, and remember.
                 if "stream_options" not in body or exc.status not in (400, 422) or self._reply.received_content:
                     raise
-                body = without_stream_usage(body)
+                body = self._body = without_stream_usage(body)
+                # Remember only once the endpoint accepts the request without it: a 400 for another reason
+                # (a bad parameter, an unknown model) must not mark the endpoint for good.
+                remember = None
                 if on_stream_usage_rejected is not None:
-                    on_stream_usage_rejected(self.job.endpoint_id)
-                self._call_endpoint(body)
+                    remember = functools.partial(on_stream_usage_rejected, self.job.endpoint_id)
+                self._call_endpoint(body, on_open=remember)
             if self._stop.is_set():
                 status = "stopped"
             elif not self._ended_cleanly():
                 status = "interrupted"
                 error = "The stream ended before the answer was complete (no finish reason and no [DONE])."
         except RelayError as exc:
-            status, error = self._status_after_failure(), str(exc)
+            status = self._status_after_failure()
+            # After Stop the connection breaks because we closed it: that is no error to show.
+            error = None if status == "stopped" else str(exc)
         except Exception as exc:  # a bug must not leave the reply "streaming" forever, nor reach the page raw
             if self._stop.is_set():
                 status = "stopped"
@@ -136,30 +151,44 @@ class Generation:
         finally:
             self._finish(status, error, body)
 
-    def _call_endpoint(self, body: dict[str, Any]) -> None:
+    def _call_endpoint(self, body: dict[str, Any], on_open: Callable[[], None] | None = None) -> None:
         if self._stop.is_set():
             return
         with self._client.open_chat(body) as call:
-            self._call, self._meta = call, call.meta
-            if self._stop.is_set():
-                return
-            if call.full_response is not None:
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                self._call = self._last_call = call
+                self._meta = call.meta
+            try:
+                if on_open is not None:
+                    try:
+                        on_open()
+                    except Exception:  # bookkeeping must not cost the user the reply
+                        log.exception("generation %s: on_open failed", self.message_id)
+                self._read(call)
+            finally:
                 with self._lock:
-                    self._reply = reply_from_response(call.full_response)
+                    self._call = None
+
+    def _read(self, call: ChatCall) -> None:
+        if call.full_response is not None:
+            with self._lock:
+                self._reply = reply_from_response(call.full_response)
+            self._first_token_at = time.monotonic()
+            return
+        for chunk in call.chunks():
+            with self._lock:
+                self._reply.add(chunk)
+            if self._first_token_at is None and self._reply.received_content:
                 self._first_token_at = time.monotonic()
-            else:
-                for chunk in call.chunks():
-                    with self._lock:
-                        self._reply.add(chunk)
-                    if self._first_token_at is None and self._reply.received_content:
-                        self._first_token_at = time.monotonic()
-                    if self._stop.is_set():
-                        break
-                    if time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
-                        self._flush()
+            if self._stop.is_set():
+                break
+            if time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
+                self._flush()
 
     def _ended_cleanly(self) -> bool:
-        call = self._call
+        call = self._last_call
         if call is None or call.full_response is not None:
             return True
         return call.saw_done or self._reply.finish_reason is not None
@@ -182,6 +211,10 @@ class Generation:
             log.exception("saving progress of message %s failed", self.message_id)
 
     def _finish(self, status: str, error: str | None, body: dict[str, Any]) -> None:
+        with self._lock:
+            if self._ending:  # stop() already saved the end (or the worker did, just before a late stop)
+                return
+            self._ending = True
         reply = self._reply
         now = time.monotonic()
         usage = reply.usage
