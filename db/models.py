@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -69,6 +69,8 @@ class Endpoint(Base):
     source: Mapped[str] = mapped_column(String(20), default="user")
     # None until we learn it: False once the endpoint rejected stream_options.
     supports_stream_usage: Mapped[bool | None] = mapped_column(Boolean)
+    # o-series and newer OpenAI models reject max_tokens and want max_completion_tokens.
+    max_tokens_field: Mapped[str] = mapped_column(String(40), default="max_tokens", server_default="max_tokens")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -77,7 +79,11 @@ class Conversation(Base):
     """A chat: its settings (endpoint, model, system prompt, parameters) and a tree of messages."""
 
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_user_updated", "user_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_conversations_user_updated", "user_id", "updated_at"),
+        # The sidebar's order: pinned first, then newest first, paged by (pinned, updated_at, id).
+        Index("ix_conversations_sidebar", "user_id", "pinned", "updated_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -88,6 +94,9 @@ class Conversation(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The last message of the visible branch; the path to it is what gets sent.
     current_leaf_id: Mapped[int | None] = mapped_column(Integer)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set by delete (the list hides it at once); the row stays until purged, so "undo" can restore it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -112,6 +121,12 @@ class Message(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     reasoning: Mapped[str | None] = mapped_column(Text)
     tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # A tool result answers this call id of the assistant message above it.
+    tool_call_id: Mapped[str | None] = mapped_column(String(200))
+    # With n > 1: every choice as {"index", "content", "reasoning", "tool_calls", "finish_reason"};
+    # content/reasoning/tool_calls above hold the chosen one, the one that continues the conversation.
+    choices: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    chosen_index: Mapped[int | None] = mapped_column(Integer)
     model: Mapped[str | None] = mapped_column(String(200))
     # The request body as sent, without the messages (they are the path above this one).
     request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -129,3 +144,18 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Preset(Base):
+    """A named parameter set (and system prompt) that can be applied to any conversation."""
+
+    __tablename__ = "presets"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_presets_user_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session, aliased
 
 from db.models import Conversation, Endpoint, Message, User, utcnow
@@ -86,6 +86,9 @@ def save_endpoint(
 
 
 def set_default_endpoint(session: Session, user: User, endpoint_id: int) -> None:
+    """Make the user's endpoint the default; an id that is not theirs (or no longer exists) changes nothing."""
+    if get_endpoint(session, user, endpoint_id) is None:
+        return
     session.execute(
         update(Endpoint).where(Endpoint.user_id == user.id).values(is_default=Endpoint.id == endpoint_id)
     )
@@ -135,22 +138,27 @@ def get_conversation(session: Session, user: User, conversation_id: int | None) 
     if conversation_id is None:
         return None
     return session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id, Conversation.user_id == user.id)
+        select(Conversation).where(
+            Conversation.id == conversation_id, Conversation.user_id == user.id, Conversation.deleted_at.is_(None)
+        )
     )
 
 
 def list_conversations(
-    session: Session, user: User, *, limit: int = 30, before: tuple[datetime, int] | None = None
+    session: Session,
+    user: User,
+    *,
+    limit: int = 30,
+    before: tuple[bool, datetime, int] | tuple[datetime, int] | None = None,
 ) -> list[Conversation]:
-    """Newest first, a page at a time: pass the last row's (updated_at, id) as `before` for the next page."""
-    query = select(Conversation).where(Conversation.user_id == user.id)
+    """Pinned first, then newest first, deleted ones left out, a page at a time: pass `page_cursor(last row)`
+    as `before` for the next page (an older (updated_at, id) cursor still works: its pinned flag is looked up)."""
+    query = select(Conversation).where(Conversation.user_id == user.id, Conversation.deleted_at.is_(None))
     if before is not None:
-        updated_at, conversation_id = before
-        query = query.where(
-            (Conversation.updated_at < updated_at)
-            | ((Conversation.updated_at == updated_at) & (Conversation.id < conversation_id))
-        )
-    query = query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit)
+        query = query.where(_after_cursor(session, user, before))
+    query = query.order_by(
+        Conversation.pinned.desc(), Conversation.updated_at.desc(), Conversation.id.desc()
+    ).limit(limit)
     return list(session.scalars(query))
 
 
@@ -204,7 +212,8 @@ def title_from_text(text: str) -> str:
     words = " ".join(text.split())
     if len(words) <= TITLE_LENGTH:
         return words or "New chat"
-    return words[:TITLE_LENGTH].rsplit(" ", 1)[0] + "…"
+    # Look one character past the limit: a word that ends exactly at it is whole and stays.
+    return words[: TITLE_LENGTH + 1].rsplit(" ", 1)[0][:TITLE_LENGTH] + "…"
 
 
 def message_path(session: Session, conversation: Conversation) -> list[Message]:
@@ -261,3 +270,89 @@ def interrupt_stale_streams(session: Session, *, older_than: datetime, keep: fro
             )
         )
     return len(stale)
+
+
+# --- the conversation list ---------------------------------------------------------------------------------
+
+PURGE_BATCH = 500
+MAX_TITLE_LENGTH = 300  # the column's size
+
+
+def page_cursor(conversation: Conversation) -> tuple[bool, datetime, int]:
+    """Where `list_conversations` continues after this row."""
+    return (conversation.pinned, conversation.updated_at, conversation.id)
+
+
+def _after_cursor(
+    session: Session, user: User, before: tuple[bool, datetime, int] | tuple[datetime, int]
+) -> ColumnElement[bool]:
+    """The rows that come after `before` in the list's order: pinned first, then newest first."""
+    if len(before) == 2:
+        updated_at, conversation_id = before
+        pinned = bool(
+            session.scalar(
+                select(Conversation.pinned).where(Conversation.id == conversation_id, Conversation.user_id == user.id)
+            )
+        )
+    else:
+        pinned, updated_at, conversation_id = before
+    older = (Conversation.updated_at < updated_at) | (
+        (Conversation.updated_at == updated_at) & (Conversation.id < conversation_id)
+    )
+    same_group = (Conversation.pinned == pinned) & older
+    if pinned:  # every unpinned row comes after the pinned ones
+        return same_group | (Conversation.pinned == False)  # noqa: E712
+    return same_group
+
+
+def rename_conversation(session: Session, user: User, conversation_id: int, title: str) -> Conversation | None:
+    """Give the conversation a new title (whitespace collapsed); an empty title is refused with ValueError."""
+    cleaned = " ".join(title.split())[:MAX_TITLE_LENGTH]
+    if not cleaned:
+        raise ValueError("A title cannot be empty.")
+    conversation = get_conversation(session, user, conversation_id)
+    if conversation is not None:
+        conversation.title = cleaned
+    return conversation
+
+
+def set_pinned(session: Session, user: User, conversation_id: int, pinned: bool) -> None:
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.user_id == user.id)
+        .values(pinned=pinned)
+    )
+
+
+def soft_delete_conversation(session: Session, user: User, conversation_id: int) -> None:
+    """Hide the conversation everywhere; it stays restorable until `purge_deleted` removes it."""
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.user_id == user.id, Conversation.deleted_at.is_(None))
+        .values(deleted_at=utcnow())
+    )
+
+
+def restore_conversation(session: Session, user: User, conversation_id: int) -> Conversation | None:
+    """Undo a delete; None when there is nothing (left) to restore."""
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.user_id == user.id)
+        .values(deleted_at=None)
+    )
+    return get_conversation(session, user, conversation_id)
+
+
+def purge_deleted(session: Session, *, older_than: datetime) -> int:
+    """Housekeeping for every user: remove conversations deleted before `older_than`; returns how many."""
+    doomed = list(
+        session.scalars(
+            select(Conversation.id).where(Conversation.deleted_at.is_not(None), Conversation.deleted_at < older_than)
+        )
+    )
+    for start in range(0, len(doomed), PURGE_BATCH):
+        batch = doomed[start : start + PURGE_BATCH]
+        # Unlink the tree first: SQLite runs each cascade level as a nested trigger and stops 1,000 levels deep.
+        session.execute(update(Message).where(Message.conversation_id.in_(batch)).values(parent_id=None))
+        session.execute(delete(Conversation).where(Conversation.id.in_(batch)))
+    return len(doomed)

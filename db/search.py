@@ -1,0 +1,261 @@
+"""Search a user's conversation titles and message text, newest first, with the matching words marked.
+
+SQLite uses the FTS5 tables of migration 0002, PostgreSQL its full-text search over the GIN indexes, and any
+other database (or a SQLite built without FTS5) a plain LIKE scan. Deleted conversations are never searched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from db.models import Conversation, Message, User
+
+SearchMethod = Literal["fts5", "postgresql", "like"]
+
+DEFAULT_LIMIT = 20
+SNIPPET_TOKENS = 16  # FTS5 snippet length in words
+SNIPPET_CHARS = 160  # the LIKE fallback's snippet length
+ELLIPSIS = "…"
+# Private-use characters mark matches inside snippets coming from the database; split on them afterwards.
+MATCH_START, MATCH_END = "\ue000", "\ue001"
+
+# The tables and indexes migration 0002 creates for search. They are not in the models (SQLAlchemy cannot
+# describe them), so a models-vs-database comparison must leave them out.
+SEARCH_TABLE_PREFIXES = ("messages_fts", "conversations_fts")
+SEARCH_INDEXES = ("ix_messages_content_search", "ix_conversations_title_search")
+
+
+class Segment(NamedTuple):
+    """A piece of a snippet: `is_match` pieces are the words the query found (to be highlighted)."""
+
+    text: str
+    is_match: bool
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A search result: a message, or (message_id None) a conversation whose title matched."""
+
+    conversation_id: int
+    message_id: int | None
+    title: str
+    role: str | None
+    snippet: tuple[Segment, ...]
+
+
+def is_search_object(name: str | None) -> bool:
+    """Whether a table or index belongs to full-text search (created by the migration, not the models)."""
+    return name is not None and (name.startswith(SEARCH_TABLE_PREFIXES) or name in SEARCH_INDEXES)
+
+
+def search_method(session: Session) -> SearchMethod:
+    """How this database is searched: its full-text search when the migration could create it, else LIKE."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return "postgresql"
+    if dialect == "sqlite" and session.scalar(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'")
+    ):
+        return "fts5"
+    return "like"
+
+
+def search_messages(session: Session, user: User, query: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchHit]:
+    """The user's conversations whose title matches (first), then messages containing every word of `query`
+    (the last word may be the start of a word), newest first, at most `limit` in all."""
+    terms = query_terms(query)
+    if not terms or limit <= 0:
+        return []
+    search = {"fts5": _search_fts5, "postgresql": _search_postgresql, "like": _search_like}[search_method(session)]
+    return search(session, user, terms, limit)
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of a query; pieces without a letter or digit cannot match anything and are dropped."""
+    return [term for term in query.split() if any(character.isalnum() for character in term)]
+
+
+# --- SQLite FTS5 -------------------------------------------------------------------------------------------
+
+
+def fts5_query(terms: list[str]) -> str:
+    """FTS5 syntax matching every term literally (operators and quotes in them mean nothing), the last as a prefix."""
+    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
+    return " ".join(quoted) + "*"
+
+
+def _search_fts5(session: Session, user: User, terms: list[str], limit: int) -> list[SearchHit]:
+    # CROSS JOIN makes SQLite start from the full-text matches. Left to itself it may walk the user's
+    # conversations and probe the index once per row: 0.6 s instead of 5 ms at 50,000 conversations.
+    params = {"query": fts5_query(terms), "user_id": user.id, "limit": limit, "start": MATCH_START, "end": MATCH_END}
+    titles = session.execute(
+        text(
+            "SELECT c.id, c.title, highlight(conversations_fts, 0, :start, :end) "
+            "FROM conversations_fts CROSS JOIN conversations c ON c.id = conversations_fts.rowid "
+            "WHERE conversations_fts MATCH :query AND c.user_id = :user_id AND c.deleted_at IS NULL "
+            "ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit"
+        ),
+        params,
+    ).all()
+    # Newest first is what FTS5 returns cheaply (rowid order); ranking by relevance would score every match.
+    messages = session.execute(
+        text(
+            "SELECT m.id, m.conversation_id, c.title, m.role, "
+            f"snippet(messages_fts, 0, :start, :end, '{ELLIPSIS}', {SNIPPET_TOKENS}) "
+            "FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid "
+            "CROSS JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE messages_fts MATCH :query AND c.user_id = :user_id AND c.deleted_at IS NULL "
+            "ORDER BY messages_fts.rowid DESC LIMIT :limit"
+        ),
+        {**params, "limit": limit - len(titles)},
+    ).all()
+    return _hits(titles, messages)
+
+
+# --- PostgreSQL full text ----------------------------------------------------------------------------------
+
+
+def tsquery(terms: list[str]) -> str:
+    """to_tsquery syntax matching every term literally, the last as a prefix (each term is a quoted lexeme)."""
+    quoted = ["'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in terms]
+    quoted[-1] += ":*"
+    return " & ".join(quoted)
+
+
+def _search_postgresql(session: Session, user: User, terms: list[str], limit: int) -> list[SearchHit]:
+    markers = f"StartSel={MATCH_START}, StopSel={MATCH_END}"
+    # Short texts are shown whole; long ones as the fragment around the matches, with words on both sides.
+    whole = f"{markers}, HighlightAll=true"
+    fragment = f"{markers}, MaxFragments=1, MaxWords={SNIPPET_TOKENS}, MinWords={SNIPPET_TOKENS // 2}"
+    params = {
+        "query": tsquery(terms), "user_id": user.id, "limit": limit, "whole": whole, "fragment": fragment,
+        "short": SNIPPET_CHARS,
+    }
+    titles = session.execute(
+        text(
+            "SELECT c.id, c.title, ts_headline('simple', c.title, to_tsquery('simple', :query), :whole) "
+            "FROM conversations c "
+            "WHERE to_tsvector('simple', c.title) @@ to_tsquery('simple', :query) "
+            "AND c.user_id = :user_id AND c.deleted_at IS NULL "
+            "ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit"
+        ),
+        params,
+    ).all()
+    # The headline is made for the rows kept only: it re-parses the whole text.
+    rows = session.execute(
+        text(
+            "WITH found AS ("
+            " SELECT m.id, m.conversation_id, c.title, m.role, m.content FROM messages m"
+            " JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', :query)"
+            " AND c.user_id = :user_id AND c.deleted_at IS NULL"
+            " ORDER BY m.id DESC LIMIT :limit) "
+            "SELECT id, conversation_id, title, role, content, ts_headline('simple', content, "
+            "to_tsquery('simple', :query), CASE WHEN length(content) <= :short THEN :whole ELSE :fragment END) "
+            "FROM found ORDER BY id DESC"
+        ),
+        {**params, "limit": limit - len(titles)},
+    ).all()
+    messages = [(*row[:4], _with_ellipses(row[5], row[4])) for row in rows]
+    return _hits(titles, messages)
+
+
+def _with_ellipses(snippet: str, content: str) -> str:
+    """ts_headline returns a fragment without saying it was cut: add the ellipses FTS5 would."""
+    plain = snippet.replace(MATCH_START, "").replace(MATCH_END, "")
+    stripped = content.strip()
+    if plain and not stripped.startswith(plain.strip()):
+        snippet = ELLIPSIS + snippet
+    if plain and not stripped.endswith(plain.strip()):
+        snippet += ELLIPSIS
+    return snippet
+
+
+# --- LIKE, anywhere ----------------------------------------------------------------------------------------
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search_like(session: Session, user: User, terms: list[str], limit: int) -> list[SearchHit]:
+    visible = (Conversation.user_id == user.id, Conversation.deleted_at.is_(None))
+    title_rows = session.execute(
+        select(Conversation.id, Conversation.title)
+        .where(*visible, *(Conversation.title.ilike(_like_pattern(term), escape="\\") for term in terms))
+        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    ).all()
+    titles = [(row.id, row.title, mark_terms(row.title, terms)) for row in title_rows]
+    message_rows = session.execute(
+        select(Message.id, Message.conversation_id, Conversation.title, Message.role, Message.content)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(*visible, *(Message.content.ilike(_like_pattern(term), escape="\\") for term in terms))
+        .order_by(Message.id.desc())
+        .limit(limit - len(titles))
+    ).all()
+    messages = [(*row[:4], mark_terms(_window(row.content, terms), terms)) for row in message_rows]
+    return _hits(titles, messages)
+
+
+def _terms_pattern(terms: list[str]) -> re.Pattern[str]:
+    # Longest first, so "foobar" is marked whole rather than as "foo" + "bar".
+    alternatives = sorted({term.casefold() for term in terms}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(term) for term in alternatives), re.IGNORECASE)
+
+
+def _window(content: str, terms: list[str]) -> str:
+    """About SNIPPET_CHARS of `content` around the first match, cut at spaces, with ellipses where cut."""
+    content = " ".join(content.split())
+    found = _terms_pattern(terms).search(content)
+    if found is None or len(content) <= SNIPPET_CHARS:
+        return content[:SNIPPET_CHARS] + (ELLIPSIS if len(content) > SNIPPET_CHARS else "")
+    start = max(0, found.start() - SNIPPET_CHARS // 3)
+    end = min(len(content), start + SNIPPET_CHARS)
+    if start > 0:
+        space = content.find(" ", start, found.start())
+        start = space + 1 if space != -1 else start
+    if end < len(content):
+        space = content.rfind(" ", found.end(), end)
+        end = space if space != -1 else end
+    return (ELLIPSIS if start > 0 else "") + content[start:end] + (ELLIPSIS if end < len(content) else "")
+
+
+def mark_terms(text_: str, terms: list[str]) -> str:
+    """`text_` with every occurrence of a term wrapped in the match markers."""
+    return _terms_pattern(terms).sub(lambda found: MATCH_START + found.group(0) + MATCH_END, text_)
+
+
+# --- results -----------------------------------------------------------------------------------------------
+
+
+def segments(marked: str) -> tuple[Segment, ...]:
+    """Split text carrying match markers into plain and matching segments (adjacent matches merged)."""
+    result: list[Segment] = []
+    for piece in re.split(f"({MATCH_START}.*?{MATCH_END})", marked, flags=re.DOTALL):
+        is_match = piece.startswith(MATCH_START)
+        piece = piece.replace(MATCH_START, "").replace(MATCH_END, "")
+        if not piece:
+            continue
+        if result and result[-1].is_match == is_match:
+            result[-1] = Segment(result[-1].text + piece, is_match)
+        else:
+            result.append(Segment(piece, is_match))
+    return tuple(result)
+
+
+def _hits(titles: Any, messages: Any) -> list[SearchHit]:
+    hits = [
+        SearchHit(conversation_id, None, title, None, segments(marked)) for conversation_id, title, marked in titles
+    ]
+    hits += [
+        SearchHit(conversation_id, message_id, title, role, segments(marked))
+        for message_id, conversation_id, title, role, marked in messages
+    ]
+    return hits
