@@ -6,18 +6,21 @@ script run, so the Stop button (and every other widget) interrupts the watching,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from db import repository
-from services import chat, endpoints
+from services import chat, endpoints, presets
 from services.chat import ChatError, ChatSettings
 from services.config import chat_url
 from services.generation import snapshot_of
 from ui import state
 from ui.endpoint_form import first_run
-from ui.messages import follow_live, render_message, render_outcome
+from ui.messages import Actions, follow_live, render_message
 from ui.resources import current_user, runtime
-from ui.sidebar import CONVERSATIONS_PAGE, conversation_list, endpoint_and_model, settings_panel
+from ui.code_panel import request_code
+from ui.sidebar import CONVERSATIONS_PAGE, conversation_list, endpoint_and_model, presets_panel, settings_panel
 
 HISTORY_WINDOW = 30
 
@@ -45,29 +48,61 @@ with st.sidebar:
     conversation_list(recent[:limit], conversation_id, has_more=len(recent) > limit)
     st.divider()
     view = endpoint_and_model(user.id, views)
+    presets_panel(presets.list_presets(rt, user), on_save=lambda name: save_preset(name))
     params = settings_panel()
 
 settings = state.current_settings(params) if params is not None else None
+
+
+def save_preset(name: str) -> str | None:
+    if settings is None:
+        return "Fix the parameters first."
+    try:
+        presets.save_preset(rt, user, name, settings.system_prompt, settings.params)
+    except presets.PresetError as exc:
+        return str(exc)
+    return None
+
+
 if conversation is not None and settings is not None and settings != ChatSettings.of(conversation):
     chat.save_settings(rt, user, conversation.id, settings)
 
-st.subheader(conversation.title if conversation else "New chat")
+title, code_toggle = st.columns([5, 1], vertical_alignment="bottom")
+title.subheader(conversation.title if conversation else "New chat")
+code_toggle.button("Hide code" if state.show_code() else "View code", key="view_code", on_click=state.toggle_code,
+                   icon=":material/code:", type="tertiary")
 if view is not None:
     st.caption(f"POST {chat_url(view.base_url)}")
-
-
-def retry(message_id: int) -> None:
-    if settings is None:
-        state.notify("chat", "Fix the parameters in the sidebar first.")
-        return
-    try:
-        chat.retry(rt, user, message_id, settings)
-    except ChatError as exc:
-        state.notify("chat", str(exc))
+if state.show_code():
+    request_code(rt, user, conversation_id, settings)
 
 
 def stop(message_id: int) -> None:
     rt.registry.stop(message_id)
+
+
+def act(action: Callable[[], object]) -> None:
+    """Run a chat action from a button; a refusal is shown above the input instead of raising."""
+    if settings is None:
+        state.notify("chat", "A parameter in the sidebar is not valid: fix it first.")
+        return
+    try:
+        action()
+    except ChatError as exc:
+        state.notify("chat", str(exc))
+
+
+actions = Actions(
+    retry=lambda message_id: act(lambda: chat.retry(rt, user, message_id, settings)),
+    choose=lambda message_id, index: act(lambda: chat.choose_choice(rt, user, message_id, index)),
+    continue_=lambda _message_id: act(
+        lambda: chat.send_message(rt, user, conversation_id, chat.CONTINUE_PROMPT, settings)
+    ),
+    tool_results=lambda message_id, results: act(
+        lambda: chat.submit_tool_results(rt, user, message_id, results, settings)
+    ),
+    toggle_details=state.toggle_details,
+)
 
 
 live = path[-1] if path and path[-1].status == "streaming" else None
@@ -77,8 +112,9 @@ if len(settled) > window:
     if st.button(f"Show earlier messages ({len(settled) - window} more)", key="show_earlier", type="tertiary"):
         state.widen_history(HISTORY_WINDOW)
         st.rerun()
+details = state.details_open()
 for message in settled[-window:]:
-    render_message(message, on_retry=retry if message is path[-1] else None)
+    render_message(message, actions=actions, last=message is path[-1], details=message.id in details)
 
 notice = state.take_notice("chat")
 if notice:
@@ -106,9 +142,11 @@ if text:
 
 if live is not None:
     stop_slot.button("Stop generating", key="stop_generation", on_click=stop, args=(live.id,), icon=":material/stop_circle:")
-    box = st.chat_message("assistant")
-    final = follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), box)
+    slot = st.empty()
+    follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), slot.container())
     stop_slot.empty()
-    if final is not None:
-        with box:
-            render_outcome(live.id, final.status, final.error, final.finish_reason, live.model, retry)
+    with rt.db.read() as session:
+        finished = repository.get_message(session, user, live.id)
+    if finished is not None:  # replace the live view by the finished reply, with its tabs, tools and buttons
+        with slot.container():
+            render_message(finished, actions=actions, last=True)

@@ -9,6 +9,8 @@ from typing import Any
 from db import repository
 from db.models import Conversation, Endpoint, Message, User
 from services.client import EndpointAccess
+from services.codegen import RequestPreview
+from services.config import chat_url
 from services.generation import GenerationJob
 from services.keys import KeyBox
 from services.params import ChatParams, ParameterError, build_chat_body
@@ -56,10 +58,12 @@ def api_messages(system_prompt: str, path: Iterable[Message]) -> list[dict[str, 
         if message.role == "assistant":
             if message.status == "streaming" or not (message.content or message.tool_calls):
                 continue
-            item: dict[str, Any] = {"role": "assistant", "content": message.content}
+            item: dict[str, Any] = {"role": "assistant", "content": message.content or None}
             if message.tool_calls:
                 item["tool_calls"] = message.tool_calls
             messages.append(item)
+        elif message.role == "tool":
+            messages.append({"role": "tool", "tool_call_id": message.tool_call_id or "", "content": message.content})
         else:
             messages.append({"role": message.role, "content": message.content})
     return messages
@@ -164,13 +168,7 @@ def _start_reply(
     access = endpoint_access(endpoint, runtime.keybox)
     conversation.current_leaf_id = parent.id
     session.flush()
-    history = api_messages(settings.system_prompt, repository.message_path(session, conversation))
-    try:
-        body = build_chat_body(
-            settings.model, history, settings.params, include_usage=endpoint.supports_stream_usage is not False
-        )
-    except ParameterError as exc:
-        raise ChatError(exc.field, str(exc)) from exc
+    body = _request_body(endpoint, settings, repository.message_path(session, conversation))
     assistant = repository.add_message(
         session,
         conversation,
@@ -182,3 +180,80 @@ def _start_reply(
         request={key: value for key, value in body.items() if key != "messages"},
     )
     return GenerationJob(assistant.id, conversation.id, endpoint.id, access, body)
+
+
+def _request_body(
+    endpoint: Endpoint, settings: ChatSettings, path: Iterable[Message], draft: str | None = None
+) -> dict[str, Any]:
+    """The one function that turns a conversation into a request body: the real call and View code use it."""
+    history = api_messages(settings.system_prompt, path)
+    if draft is not None:
+        history.append({"role": "user", "content": draft})
+    try:
+        return build_chat_body(
+            settings.model,
+            history,
+            settings.params,
+            include_usage=endpoint.supports_stream_usage is not False,
+            max_tokens_field=endpoint.max_tokens_field if endpoint.max_tokens_field == "max_completion_tokens" else "max_tokens",
+        )
+    except ParameterError as exc:
+        raise ChatError(exc.field, str(exc)) from exc
+
+
+def preview_request(
+    runtime: Runtime, user: User, conversation_id: int | None, draft: str, settings: ChatSettings
+) -> RequestPreview:
+    """The request that sending `draft` now would make, key masked (for View code)."""
+    _check(settings)
+    with runtime.db.read() as session:
+        endpoint = _require_endpoint(session, user, settings)
+        conversation = repository.get_conversation(session, user, conversation_id)
+        path = repository.message_path(session, conversation) if conversation else []
+        body = _request_body(endpoint, settings, path, draft or "Hello!")
+        access = endpoint_access(endpoint, runtime.keybox)
+    return RequestPreview.masked(chat_url(access.base_url), access.headers(), body)
+
+
+def submit_tool_results(
+    runtime: Runtime, user: User, message_id: int, results: dict[str, str], settings: ChatSettings
+) -> Turn:
+    """Answer an assistant turn's tool calls (one tool message per call, in order) and let the model go on."""
+    _check(settings)
+    with runtime.db.write() as session:
+        assistant = repository.get_message(session, user, message_id)
+        if assistant is None or not assistant.tool_calls:
+            raise ChatError("message", "That reply has no tool calls to answer.")
+        missing = [call["function"]["name"] for call in assistant.tool_calls if not results.get(call["id"], "").strip()]
+        if missing:
+            raise ChatError("tool_results", f"Type a result for every tool call (missing: {', '.join(missing)}).")
+        conversation = assistant.conversation
+        _save_settings(session, user, conversation, settings)
+        parent = assistant
+        for call in assistant.tool_calls:
+            parent = repository.add_message(
+                session, conversation, role="tool", content=results[call["id"]], parent_id=parent.id,
+                tool_call_id=call["id"],
+            )
+        job = _start_reply(runtime, session, user, conversation, parent=parent, settings=settings)
+    runtime.registry.start(job)
+    return Turn(conversation.id, job.message_id)
+
+
+def choose_choice(runtime: Runtime, user: User, message_id: int, index: int) -> None:
+    """With n > 1: make choice `index` the one that continues the conversation (all stay saved)."""
+    with runtime.db.write() as session:
+        message = repository.get_message(session, user, message_id)
+        if message is None or not message.choices:
+            raise ChatError("message", "That reply has no alternatives to choose from.")
+        chosen = next((c for c in message.choices if c["index"] == index), None)
+        if chosen is None:
+            raise ChatError("message", f"There is no choice {index + 1}.")
+        message.content = chosen["content"] or ""
+        message.reasoning = chosen.get("reasoning")
+        message.tool_calls = chosen.get("tool_calls")
+        message.finish_reason = chosen.get("finish_reason")
+        message.chosen_index = index
+
+
+CONTINUE_PROMPT = "Continue exactly where you stopped."

@@ -32,7 +32,7 @@ log = logging.getLogger("relaychat.generation")
 FLUSH_INTERVAL = 0.5
 HEARTBEAT_INTERVAL = 2.0
 # A "streaming" row not saved for this long has lost its writer (the process died).
-STALE_AFTER = timedelta(seconds=15)
+STALE_AFTER = timedelta(seconds=8)
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,8 @@ class Snapshot:
     status: str
     error: str | None = None
     finish_reason: str | None = None
+    # With n > 1, every choice's text so far, by index (choice 0 is also `content`).
+    choices: tuple[str, ...] = ()
 
     @property
     def done(self) -> bool:
@@ -81,6 +83,7 @@ class Generation:
         self._error: str | None = None
         self._started = time.monotonic()
         self._first_token_at: float | None = None
+        self._answer_started_at: float | None = None  # first content after any reasoning: ends "thinking"
         self._last_flush = 0.0
         self._meta: dict[str, Any] = {}
 
@@ -97,7 +100,12 @@ class Generation:
                 status=self._status,
                 error=self._error,
                 finish_reason=self._reply.finish_reason,
+                choices=self._choice_texts(),
             )
+
+    def _choice_texts(self) -> tuple[str, ...]:
+        choices = self._reply.choices
+        return tuple(choices[i].content for i in sorted(choices)) if len(choices) > 1 else ()
 
     def stop(self) -> None:
         """End the reply now and keep what arrived; safe to call from any thread, any number of times."""
@@ -182,10 +190,18 @@ class Generation:
                 self._reply.add(chunk)
             if self._first_token_at is None and self._reply.received_content:
                 self._first_token_at = time.monotonic()
+            if self._answer_started_at is None and self._reply.content:
+                self._answer_started_at = time.monotonic()
             if self._stop.is_set():
                 break
             if time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
                 self._flush()
+
+    def _thinking_ms(self) -> int | None:
+        if not self._reply.reasoning or self._first_token_at is None:
+            return None
+        end = self._answer_started_at or time.monotonic()
+        return round((end - self._first_token_at) * 1000)
 
     def _ended_cleanly(self) -> bool:
         call = self._last_call
@@ -202,10 +218,11 @@ class Generation:
         self._last_flush = time.monotonic()
         with self._lock:
             content, reasoning = self._reply.content, self._reply.reasoning
+            choices = _choices_json(self._reply) if len(self._reply.choices) > 1 else None
         try:
             with self._db.write() as session:
                 repository.save_message_progress(
-                    session, self.message_id, content=content, reasoning=reasoning or None
+                    session, self.message_id, content=content, reasoning=reasoning or None, choices=choices
                 )
         except Exception:  # the next flush or the final save tries again
             log.exception("saving progress of message %s failed", self.message_id)
@@ -231,7 +248,10 @@ class Generation:
                 "id": reply.id,
                 "model": reply.model,
                 "system_fingerprint": reply.system_fingerprint,
+                "thinking_ms": self._thinking_ms(),
             },
+            choices=_choices_json(reply) if len(reply.choices) > 1 else None,
+            chosen_index=0 if len(reply.choices) > 1 else None,
             prompt_tokens=usage.prompt_tokens if usage else None,
             completion_tokens=usage.completion_tokens if usage else None,
             total_tokens=usage.total_tokens if usage else None,
@@ -251,6 +271,19 @@ class Generation:
         with self._lock:
             self._status, self._error = status, error
         self._finished.set()
+
+
+def _choices_json(reply: ReplyAccumulator) -> list[dict[str, Any]]:
+    return [
+        {
+            "index": choice.index,
+            "content": choice.content,
+            "reasoning": choice.reasoning or None,
+            "tool_calls": [call.to_api() for call in choice.tool_calls] or None,
+            "finish_reason": choice.finish_reason,
+        }
+        for choice in (reply.choices[i] for i in sorted(reply.choices))
+    ]
 
 
 class GenerationRegistry:
@@ -353,4 +386,5 @@ def snapshot_of(registry: GenerationRegistry, db: Database, message_id: int) -> 
         status=message.status,
         error=message.error,
         finish_reason=message.finish_reason,
+        choices=tuple(choice["content"] or "" for choice in message.choices or ()),
     )

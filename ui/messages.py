@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from db.models import Message
 from services.generation import Snapshot
+from services.json_reply import check_json_reply
 from services.markdown import stable_prefix_length
 from services.rendering import extract_media, prepare_markdown, split_reasoning
 
@@ -19,20 +23,145 @@ STATUS_NOTES = {"stopped": "Stopped: the reply was cut where you pressed Stop."}
 Retry = Callable[[int], None]
 
 
-def render_message(message: Message, *, on_retry: Retry | None = None, allow_remote_images: bool = True) -> None:
+@dataclass(frozen=True)
+class Actions:
+    """What the buttons under the last reply do; None hides the button."""
+
+    retry: Retry | None = None
+    choose: Callable[[int, int], None] | None = None
+    continue_: Retry | None = None
+    tool_results: Callable[[int, dict[str, str]], None] | None = None
+    toggle_details: Retry | None = None
+
+
+def render_message(
+    message: Message, *, actions: Actions = Actions(), last: bool = False, details: bool = False,
+    allow_remote_images: bool = True,
+) -> None:
+    if message.role == "tool":
+        with st.chat_message("tool", avatar=":material/build:"):
+            st.caption(f"Tool result for `{message.tool_call_id}`")
+            st.code(message.content, language=None, wrap_lines=True)
+        return
     role = message.role if message.role in ("user", "assistant") else "assistant"
     with st.chat_message(role):
-        reasoning, answer = message.reasoning or "", message.content or ""
-        if not reasoning and role == "assistant":
-            reasoning, answer = split_reasoning(answer)
-        if reasoning:
-            with st.expander("Thinking", icon=":material/psychology:"):
-                st.markdown(prepare_markdown(reasoning))
-        if answer:
-            st.markdown(prepare_markdown(answer, allow_remote_images=allow_remote_images))
-            render_media(answer)
-        if role == "assistant":
-            render_outcome(message.id, message.status, message.error, message.finish_reason, message.model, on_retry)
+        if role == "user":
+            st.markdown(prepare_markdown(message.content, allow_remote_images=allow_remote_images))
+            return
+        if message.choices and len(message.choices) > 1:
+            render_choices(message, actions)
+        else:
+            render_answer(message.content or "", message.reasoning or "", message.request, message.response_meta,
+                          allow_remote_images)
+        for call in message.tool_calls or ():
+            render_tool_call(call)
+        if message.tool_calls and last and message.status == "complete" and actions.tool_results:
+            tool_results_form(message.id, message.tool_calls, actions.tool_results)
+        render_outcome(message.id, message.status, message.error, message.finish_reason, message.model,
+                       actions.retry if last else None)
+        if last and message.finish_reason == "length" and actions.continue_:
+            st.button("Continue", key=f"continue_{message.id}", on_click=actions.continue_, args=(message.id,),
+                      icon=":material/play_arrow:")
+        if actions.toggle_details:
+            st.button("Hide details" if details else "Details", key=f"details_{message.id}", type="tertiary",
+                      on_click=actions.toggle_details, args=(message.id,), icon=":material/info:")
+        if details:
+            render_details(message)
+
+
+def render_answer(
+    content: str, reasoning: str, request: dict[str, Any] | None, meta: dict[str, Any] | None,
+    allow_remote_images: bool = True,
+) -> None:
+    if not reasoning:
+        reasoning, content = split_reasoning(content)
+    if reasoning:
+        thinking_ms = (meta or {}).get("thinking_ms")
+        label = f"Thought for {thinking_ms / 1000:.1f} s" if thinking_ms else "Thinking"
+        with st.expander(label, icon=":material/psychology:"):
+            st.markdown(prepare_markdown(reasoning))
+    schema = json_schema_of(request)
+    if content and schema is not False:
+        verdict = check_json_reply(content, schema or None)
+        if verdict.pretty is not None:
+            st.code(verdict.pretty, language="json")
+        else:
+            st.markdown(prepare_markdown(content, allow_remote_images=allow_remote_images))
+        if verdict.validates is True:
+            st.badge("JSON · valid against the schema", icon=":material/check:", color="green")
+        elif verdict.parses and verdict.validates is None:
+            st.badge("JSON · parses", icon=":material/check:", color="green")
+        else:
+            st.badge(verdict.problem or "Not valid JSON", icon=":material/close:", color="red")
+    elif content:
+        st.markdown(prepare_markdown(content, allow_remote_images=allow_remote_images))
+        render_media(content)
+
+
+def json_schema_of(request: dict[str, Any] | None) -> dict[str, Any] | bool:
+    """False when JSON was not asked for; {} for json_object; the schema for json_schema."""
+    response_format = (request or {}).get("response_format") or {}
+    if response_format.get("type") == "json_object":
+        return {}
+    if response_format.get("type") == "json_schema":
+        return (response_format.get("json_schema") or {}).get("schema") or {}
+    return False
+
+
+def render_choices(message: Message, actions: Actions) -> None:
+    choices = sorted(message.choices or [], key=lambda c: c["index"])
+    chosen = message.chosen_index or 0
+    labels = [f"{'★ ' if c['index'] == chosen else ''}Choice {c['index'] + 1}" for c in choices]
+    for tab, choice in zip(st.tabs(labels), choices):
+        with tab:
+            render_answer(choice["content"] or "", choice.get("reasoning") or "", message.request,
+                          message.response_meta)
+            if choice["index"] == chosen:
+                st.caption("This choice continues the conversation.")
+            elif actions.choose:
+                st.button("Continue with this one", key=f"choose_{message.id}_{choice['index']}",
+                          on_click=actions.choose, args=(message.id, choice["index"]))
+
+
+def render_tool_call(call: dict[str, Any]) -> None:
+    function = call.get("function") or {}
+    st.markdown(f"**Tool call** `{function.get('name', '?')}`  \n`{call.get('id', '')}`")
+    arguments = function.get("arguments") or ""
+    try:
+        st.code(json.dumps(json.loads(arguments or "{}"), indent=2, ensure_ascii=False), language="json")
+    except ValueError:
+        st.code(arguments, language=None)
+        st.warning("The arguments are not valid JSON.", icon=":material/warning:")
+
+
+def tool_results_form(message_id: int, calls: list[dict[str, Any]], submit: Callable[[int, dict[str, str]], None]) -> None:
+    with st.form(key=f"tool_results_{message_id}", border=True):
+        st.caption("Type what each tool returned; it is sent back as a tool message and the model continues.")
+        results = {
+            call["id"]: st.text_area(f"Result of {call['function']['name']}", key=f"tool_result_{message_id}_{call['id']}",
+                                     height=80, placeholder='{"temperature": 21}')
+            for call in calls
+        }
+        if st.form_submit_button("Send results", type="primary", icon=":material/send:"):
+            submit(message_id, results)
+            st.rerun()
+
+
+def render_details(message: Message) -> None:
+    """The inspector: what was sent, what came back, and how fast."""
+    meta = message.response_meta or {}
+    facts = []
+    if message.time_to_first_token_ms is not None:
+        facts.append(f"first token {message.time_to_first_token_ms} ms")
+    if message.completion_tokens and message.duration_ms and message.time_to_first_token_ms is not None:
+        seconds = max(message.duration_ms - message.time_to_first_token_ms, 1) / 1000
+        facts.append(f"{message.completion_tokens / seconds:.1f} tokens/s")
+    if message.total_tokens is not None:
+        facts.append(f"usage {message.prompt_tokens} prompt + {message.completion_tokens} completion = {message.total_tokens}")
+    facts.append(f"finish_reason {message.finish_reason or '—'}")
+    st.caption(" · ".join(facts))
+    st.json({"request": message.request or {}, "response": {k: v for k, v in meta.items() if v not in (None, {}, "")}},
+            expanded=1)
 
 
 def render_media(text: str) -> None:
@@ -60,7 +189,8 @@ def render_outcome(
     elif status in STATUS_NOTES:
         st.caption(STATUS_NOTES[status])
     elif finish_reason == "length":
-        st.caption("Cut by max_tokens (finish_reason: length).")
+        st.info("The reply was cut by max_tokens (finish_reason: length). Raise max_tokens, or Continue.",
+                icon=":material/content_cut:")
     elif model:
         st.caption(model)
     if status in ("error", "interrupted", "stopped") and on_retry is not None:
@@ -70,12 +200,23 @@ def render_outcome(
 def follow_live(read: Callable[[], Snapshot | None], box: DeltaGenerator) -> Snapshot | None:
     """Show a streaming reply in `box` until it ends. Finished markdown blocks are written once; only the
     growing tail is rewritten, a few times a second, so the websocket carries about the reply's own size."""
-    with box:
+    with box, st.chat_message("assistant"):
         thinking = st.empty()
         body = st.container()
         tail = body.empty()
     shown_stable, last_tail = 0, None
     snapshot = read()
+    tabs: list[DeltaGenerator] = []
+    while snapshot is not None and len(snapshot.choices) > 1:  # n > 1: every choice live in its own tab
+        if not tabs:
+            with body:
+                tabs = [tab.empty() for tab in st.tabs([f"Choice {i + 1}" for i in range(len(snapshot.choices))])]
+        for slot, text in zip(tabs, snapshot.choices):
+            slot.markdown(prepare_markdown(text + ("" if snapshot.done else " ▌"), streaming=True))
+        if snapshot.done:
+            return snapshot
+        time.sleep(POLL_SECONDS * 3)
+        snapshot = read()
     while snapshot is not None:
         reasoning, text = snapshot.reasoning, snapshot.content
         if not reasoning:

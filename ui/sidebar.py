@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from db.models import Conversation
 from services.endpoints import EndpointView
+from services.presets import PresetView
 from services.params import (
     EXAMPLE_TOOLS,
     HELP,
@@ -172,3 +174,25 @@ def _insert_tool(name: str) -> None:
     if name not in _tool_names_or_empty(json.dumps(tools)):
         tools.append(EXAMPLE_TOOLS[name])
     st.session_state[key] = json.dumps(tools, indent=2)
+
+
+def presets_panel(presets: list[PresetView], on_save: Callable[[str], str | None]) -> None:
+    """Apply a preset to the settings below, or save the current ones under a name."""
+    by_name = {preset.name: preset for preset in presets}
+    st.selectbox("Preset", list(by_name), index=None, key="preset_pick", placeholder="Apply a preset…",
+                 on_change=_apply_preset, args=(by_name,),
+                 help="Sets the parameters (and the system prompt, if the preset has one).")
+    with st.popover("Save settings as a preset", icon=":material/bookmark_add:", use_container_width=True):
+        name = st.text_input("Preset name", key="preset_name", max_chars=100)
+        if st.button("Save preset", key="save_preset", type="primary"):
+            problem = on_save(name)
+            if problem:
+                st.error(problem)
+            else:
+                st.success(f"Saved “{name.strip()}”.")
+
+
+def _apply_preset(by_name: dict[str, PresetView]) -> None:
+    preset = by_name.get(st.session_state.get("preset_pick"))
+    if preset is not None:
+        state.apply_preset(preset.system_prompt, preset.params)

@@ -126,3 +126,31 @@ def history_window(step: int) -> int:
 
 def widen_history(step: int) -> None:
     st.session_state[_HISTORY] = history_window(step) + step
+
+
+_DETAILS = "details_open"  # ids of replies whose inspector is open
+_SHOW_CODE = "show_code"
+
+
+def details_open() -> set[int]:
+    return st.session_state.setdefault(_DETAILS, set())
+
+
+def toggle_details(message_id: int) -> None:
+    details_open().symmetric_difference_update({message_id})
+
+
+def show_code() -> bool:
+    return bool(st.session_state.get(_SHOW_CODE))
+
+
+def toggle_code() -> None:
+    st.session_state[_SHOW_CODE] = not show_code()
+
+
+def apply_preset(system_prompt: str | None, params: ChatParams) -> None:
+    """Put a preset's values into the setting widgets (call from a callback, before they render)."""
+    if system_prompt is not None:
+        st.session_state[SYSTEM_PROMPT] = system_prompt
+    for field, value in to_form(params).items():
+        st.session_state[param_key(field)] = value

@@ -77,7 +77,7 @@ def test_partial_replies_are_kept_and_tool_calls_carried():
     ]
     assert api_messages("", path) == [
         {"role": "user", "content": "weather?"},
-        {"role": "assistant", "content": "", "tool_calls": [CALL]},
+        {"role": "assistant", "content": None, "tool_calls": [CALL]},
         {"role": "assistant", "content": "cut sh"},
     ]
 
