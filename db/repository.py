@@ -64,6 +64,7 @@ def save_endpoint(
     endpoint_id: int | None = None,
     make_default: bool = False,
     source: str = "user",
+    max_tokens_field: str | None = None,
 ) -> Endpoint:
     """Create or update an endpoint; `keep_key` leaves the stored key as it is (the form left it blank)."""
     endpoint = get_endpoint(session, user, endpoint_id) if endpoint_id is not None else None
@@ -76,6 +77,8 @@ def save_endpoint(
     endpoint.base_url = base_url
     endpoint.extra_headers = dict(extra_headers)
     endpoint.default_model = default_model or None
+    if max_tokens_field is not None:
+        endpoint.max_tokens_field = max_tokens_field
     if not keep_key:
         endpoint.api_key_encrypted = api_key_encrypted
         endpoint.api_key_mask = api_key_mask

@@ -31,6 +31,7 @@ class EndpointForm:
     extra_headers: str
     default_model: str = ""
     make_default: bool = False
+    max_completion_tokens: bool = False  # send max_tokens under the name o-series models require
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class EndpointView:
     key_mask: str
     extra_headers: dict[str, str]
     default_model: str | None
+    max_completion_tokens: bool
     is_default: bool
     from_config: bool
     version: str
@@ -58,6 +60,7 @@ class EndpointView:
             key_mask=endpoint.api_key_mask or "(no key)",
             extra_headers=dict(endpoint.extra_headers or {}),
             default_model=endpoint.default_model,
+            max_completion_tokens=endpoint.max_tokens_field == "max_completion_tokens",
             is_default=endpoint.is_default,
             from_config=endpoint.source == "config",
             version=endpoint.updated_at.isoformat() if endpoint.updated_at else "",
@@ -99,6 +102,7 @@ def save(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | No
             api_key_mask=mask_key(key) if key else None,
             keep_key=endpoint_id is not None and not key,
             make_default=form.make_default,
+            max_tokens_field="max_completion_tokens" if form.max_completion_tokens else "max_tokens",
         )
         return EndpointView.of(endpoint)
 

@@ -40,6 +40,10 @@ def endpoint_form(rt: Runtime, user: User, existing: EndpointView | None = None,
             "Default model (optional)", value=(existing.default_model or "") if existing else "",
             placeholder="gpt-4o-mini", key=f"ep_model_{suffix}",
         )
+        completion_tokens = st.checkbox(
+            "Send max_tokens as max_completion_tokens", value=bool(existing and existing.max_completion_tokens),
+            key=f"ep_mct_{suffix}", help="o-series and newer OpenAI models reject max_tokens and want this name.",
+        )
         make_default = st.checkbox("Use as the default endpoint", value=first_run or bool(existing and existing.is_default), key=f"ep_default_{suffix}")
         left, right = st.columns(2)
         tested = left.form_submit_button("Test connection", use_container_width=True)
@@ -48,7 +52,7 @@ def endpoint_form(rt: Runtime, user: User, existing: EndpointView | None = None,
 
     if not (tested or saved):
         return False
-    form = EndpointForm(name, base_url, api_key, headers, model, make_default)
+    form = EndpointForm(name, base_url, api_key, headers, model, make_default, completion_tokens)
     slots = {"name": name_slot, "base_url": base_slot, "extra_headers": headers_slot}
     endpoint_id = existing.id if existing else None
     try:
