@@ -17,6 +17,7 @@ runtime()  # migrate and start the shared parts before any page renders
 pages = [
     st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
     st.Page("pages/endpoints.py", title="Endpoints", icon=":material/hub:", url_path="endpoints"),
+    st.Page("pages/data.py", title="Import and export", icon=":material/import_export:", url_path="data"),
 ]
 navigation = st.navigation(pages, position="top")
 try:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from db import repository
-from services import chat, endpoints, presets
+from services import chat, conversations, endpoints, presets
 from services.chat import ChatError, ChatSettings
 from services.config import chat_url
 from services.generation import snapshot_of
@@ -20,7 +20,8 @@ from ui.endpoint_form import first_run
 from ui.messages import Actions, follow_live, render_message
 from ui.resources import current_user, runtime
 from ui.code_panel import request_code
-from ui.sidebar import CONVERSATIONS_PAGE, conversation_list, endpoint_and_model, presets_panel, settings_panel
+from ui.history import conversation_menu, history_sidebar
+from ui.sidebar import endpoint_and_model, presets_panel, settings_panel
 
 HISTORY_WINDOW = 30
 
@@ -35,8 +36,6 @@ conversation_id = state.conversation_id()
 with rt.db.read() as session:
     conversation = repository.get_conversation(session, user, conversation_id)
     path = repository.message_path(session, conversation) if conversation else []
-    limit = state.list_limit(CONVERSATIONS_PAGE)
-    recent = repository.list_conversations(session, user, limit=limit + 1)
 
 if conversation_id is not None and conversation is None:
     st.warning("Conversation not found: it may have been deleted, or the link is wrong.")
@@ -45,7 +44,7 @@ if state.settings_need_loading(conversation_id):
     state.load_settings(conversation_id, ChatSettings.of(conversation) if conversation else None)
 
 with st.sidebar:
-    conversation_list(recent[:limit], conversation_id, has_more=len(recent) > limit)
+    history_sidebar(rt, user, conversation_id)
     st.divider()
     view = endpoint_and_model(user.id, views)
     presets_panel(presets.list_presets(rt, user), on_save=lambda name: save_preset(name))
@@ -67,8 +66,11 @@ def save_preset(name: str) -> str | None:
 if conversation is not None and settings is not None and settings != ChatSettings.of(conversation):
     chat.save_settings(rt, user, conversation.id, settings)
 
-title, code_toggle = st.columns([5, 1], vertical_alignment="bottom")
+title, menu, code_toggle = st.columns([8, 1, 2], vertical_alignment="bottom")
 title.subheader(conversation.title if conversation else "New chat")
+if conversation is not None:
+    with menu:
+        conversation_menu(rt, user, conversation.id, conversation.title, conversation.pinned)
 code_toggle.button("Hide code" if state.show_code() else "View code", key="view_code", on_click=state.toggle_code,
                    icon=":material/code:", type="tertiary")
 if view is not None:
@@ -102,6 +104,11 @@ actions = Actions(
         lambda: chat.submit_tool_results(rt, user, message_id, results, settings)
     ),
     toggle_details=state.toggle_details,
+    switch=lambda message_id: conversations.switch_branch(rt, user, message_id),
+    edit=lambda message_id, text: act(lambda: chat.edit_and_resend(rt, user, message_id, text, settings)),
+    fork=lambda message_id: state.open_conversation(conversations.fork(rt, user, message_id)),
+    delete=lambda message_id: conversations.delete_message(rt, user, message_id),
+    toggle_tools=state.toggle_tools,
 )
 
 
@@ -112,9 +119,11 @@ if len(settled) > window:
     if st.button(f"Show earlier messages ({len(settled) - window} more)", key="show_earlier", type="tertiary"):
         state.widen_history(HISTORY_WINDOW)
         st.rerun()
-details = state.details_open()
+details, tools_open = state.details_open(), state.tools_open()
+siblings = conversations.sibling_groups(rt, user, conversation)
 for message in settled[-window:]:
-    render_message(message, actions=actions, last=message is path[-1], details=message.id in details)
+    render_message(message, actions=actions, last=message is path[-1], details=message.id in details,
+                   siblings=siblings.get(message.id, ()), tools_open=message.id == tools_open)
 
 notice = state.take_notice("chat")
 if notice:

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from db import repository
+from db import branches, repository
+from db.branches import BranchError
 from db.models import Conversation, Endpoint, Message, User
 from services.client import EndpointAccess
 from services.codegen import RequestPreview
@@ -254,6 +255,23 @@ def choose_choice(runtime: Runtime, user: User, message_id: int, index: int) -> 
         message.tool_calls = chosen.get("tool_calls")
         message.finish_reason = chosen.get("finish_reason")
         message.chosen_index = index
+
+
+def edit_and_resend(runtime: Runtime, user: User, message_id: int, text: str, settings: ChatSettings) -> Turn:
+    """A new branch: the edited user message as a sibling of the old one, answered afresh."""
+    if not text.strip():
+        raise ChatError("message", "The message is empty.")
+    _check(settings)
+    with runtime.db.write() as session:
+        try:
+            edited = branches.edit_user_message(session, user, message_id, text)
+        except BranchError as exc:
+            raise ChatError("message", str(exc)) from exc
+        conversation = edited.conversation
+        _save_settings(session, user, conversation, settings)
+        job = _start_reply(runtime, session, user, conversation, parent=edited, settings=settings)
+    runtime.registry.start(job)
+    return Turn(conversation.id, job.message_id)
 
 
 CONTINUE_PROMPT = "Continue exactly where you stopped."

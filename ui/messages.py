@@ -32,11 +32,64 @@ class Actions:
     continue_: Retry | None = None
     tool_results: Callable[[int, dict[str, str]], None] | None = None
     toggle_details: Retry | None = None
+    switch: Retry | None = None
+    edit: Callable[[int, str], None] | None = None
+    fork: Retry | None = None
+    delete: Retry | None = None
+    toggle_tools: Retry | None = None
 
 
 def render_message(
     message: Message, *, actions: Actions = Actions(), last: bool = False, details: bool = False,
-    allow_remote_images: bool = True,
+    siblings: tuple[int, ...] = (), tools_open: bool = False, allow_remote_images: bool = True,
+) -> None:
+    """One message, then its branch arrows (`< 2/3 >`) and, when opened, its tools (edit, fork, copy, delete)."""
+    render_bubble(message, actions=actions, last=last, details=details, allow_remote_images=allow_remote_images)
+    if len(siblings) > 1 or actions.toggle_tools:
+        message_toolbar(message, actions, siblings, tools_open)
+
+
+def message_toolbar(message: Message, actions: Actions, siblings: tuple[int, ...], tools_open: bool) -> None:
+    with st.container(horizontal=True, key=f"toolbar_{message.id}", gap="small"):
+        if len(siblings) > 1 and actions.switch:
+            position = siblings.index(message.id)
+            st.button("", key=f"prev_{message.id}", icon=":material/chevron_left:", type="tertiary",
+                      disabled=position == 0, on_click=actions.switch, args=(siblings[max(position - 1, 0)],))
+            st.caption(f"{position + 1}/{len(siblings)}", width="content")
+            st.button("", key=f"next_{message.id}", icon=":material/chevron_right:", type="tertiary",
+                      disabled=position == len(siblings) - 1, on_click=actions.switch,
+                      args=(siblings[min(position + 1, len(siblings) - 1)],))
+        if actions.toggle_tools:
+            st.button("", key=f"tools_{message.id}", icon=":material/more_horiz:", type="tertiary",
+                      on_click=actions.toggle_tools, args=(message.id,), help="Edit, fork, copy or delete")
+    if tools_open:
+        message_tools(message, actions)
+
+
+def message_tools(message: Message, actions: Actions) -> None:
+    with st.container(border=True, key=f"message_tools_{message.id}"):
+        if message.role == "user" and actions.edit:
+            text = st.text_area("Edit and resend (a new branch; the original stays)", value=message.content,
+                                key=f"edit_text_{message.id}")
+            if st.button("Send edited message", key=f"edit_{message.id}", icon=":material/send:", type="primary"):
+                actions.edit(message.id, text)
+                st.rerun()
+        if message.role == "assistant" and actions.retry and message.status != "streaming":
+            st.button("Regenerate (a new branch)", key=f"regenerate_{message.id}", icon=":material/autorenew:",
+                      on_click=actions.retry, args=(message.id,))
+        st.caption("Copy the text with the button at the top right of the box:")
+        st.code(message.content or "", language=None, wrap_lines=True)
+        if actions.fork:
+            st.button("Fork into a new conversation (up to here)", key=f"fork_{message.id}", icon=":material/call_split:",
+                      on_click=actions.fork, args=(message.id,))
+        if actions.delete:
+            sure = st.checkbox("Delete this message and every reply below it", key=f"confirm_delete_message_{message.id}")
+            st.button("Delete message", key=f"delete_message_{message.id}", icon=":material/delete:", disabled=not sure,
+                      on_click=actions.delete, args=(message.id,))
+
+
+def render_bubble(
+    message: Message, *, actions: Actions, last: bool, details: bool, allow_remote_images: bool
 ) -> None:
     if message.role == "tool":
         with st.chat_message("tool", avatar=":material/build:"):

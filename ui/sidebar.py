@@ -8,7 +8,6 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from db.models import Conversation
 from services.endpoints import EndpointView
 from services.presets import PresetView
 from services.params import (
@@ -26,29 +25,6 @@ from services.params import (
 )
 from ui import state
 from ui.resources import model_ids
-
-CONVERSATIONS_PAGE = 30
-
-
-def conversation_list(conversations: list[Conversation], current: int | None, has_more: bool) -> None:
-    if st.button("New chat", icon=":material/add:", use_container_width=True, key="new_chat"):
-        state.open_conversation(None)
-        st.rerun()
-    st.caption("Conversations")
-    for conversation in conversations:
-        selected = conversation.id == current
-        if st.button(
-            conversation.title or "Untitled",
-            key=f"open_{conversation.id}",
-            use_container_width=True,
-            type="primary" if selected else "tertiary",
-        ) and not selected:
-            state.open_conversation(conversation.id)
-            st.rerun()
-    if has_more and st.button("Show more", key="more_conversations", type="tertiary"):
-        state.show_more(CONVERSATIONS_PAGE)
-        st.rerun()
-
 
 def endpoint_and_model(user_id: int, views: list[EndpointView]) -> EndpointView | None:
     by_id = {view.id: view for view in views}

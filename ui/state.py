@@ -154,3 +154,29 @@ def apply_preset(system_prompt: str | None, params: ChatParams) -> None:
         st.session_state[SYSTEM_PROMPT] = system_prompt
     for field, value in to_form(params).items():
         st.session_state[param_key(field)] = value
+
+
+_DELETED = "recently_deleted"  # (id, title) of the conversation that Undo would restore
+
+
+def remember_deleted(conversation_id: int, title: str) -> None:
+    st.session_state[_DELETED] = (conversation_id, title)
+
+
+def recently_deleted() -> tuple[int, str] | None:
+    return st.session_state.get(_DELETED)
+
+
+def forget_deleted() -> None:
+    st.session_state.pop(_DELETED, None)
+
+
+_TOOLS_OPEN = "message_tools_open"  # the message whose tools row is open
+
+
+def tools_open() -> int | None:
+    return st.session_state.get(_TOOLS_OPEN)
+
+
+def toggle_tools(message_id: int) -> None:
+    st.session_state[_TOOLS_OPEN] = None if tools_open() == message_id else message_id

@@ -1,0 +1,47 @@
+"""Import and export: conversations in and out of RelayChat, whole or one at a time."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from services import conversations
+from services.history import ImportFormatError
+from ui import state
+from ui.resources import current_user, runtime
+
+MAX_IMPORT_MB = 200
+
+rt = runtime()
+user = current_user(rt)
+
+st.title("Import and export")
+
+st.subheader("Import")
+st.write(
+    "RelayChat JSON (one conversation or a full backup), a plain OpenAI `messages` array, or ChatGPT's "
+    "`conversations.json` (from its data export; the .zip works too). Branches are kept. A file with a problem "
+    "imports nothing."
+)
+upload = st.file_uploader("File to import", type=["json", "zip"], key="import_file", max_upload_size=MAX_IMPORT_MB)
+notice = state.take_notice("import")
+if notice:
+    st.success(notice)
+if upload is not None and st.button("Import", key="do_import", type="primary", icon=":material/upload:"):
+    try:
+        result = conversations.import_file(rt, user, upload.getvalue(), upload.name)
+    except ImportFormatError as exc:
+        st.error(f"Nothing was imported. {exc}")
+    else:
+        count = len(result.conversation_ids)
+        state.notify("import", f"Imported {count} conversation(s) with {result.message_count} message(s).")
+        if count == 1:
+            state.open_conversation(result.conversation_ids[0])
+        st.rerun()
+
+st.subheader("Export everything")
+st.write("One JSON file with every conversation, its branches and settings (API keys are never included).")
+st.download_button(
+    "Download backup", key="export_backup", icon=":material/download:", mime="application/json",
+    file_name="relaychat-backup.json", on_click="ignore", data=lambda: conversations.export_backup(rt, user),
+)
+st.caption("To export one conversation, open it and use the ⋯ menu next to its title.")

@@ -1,0 +1,100 @@
+"""Conversation housekeeping for the pages: list, search, rename, pin, delete/undo, branches, export, import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from db import branches, repository, search
+from db.models import Conversation, User
+from db.search import SearchHit
+from services import history
+from services.chat import ChatError
+from services.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class ConversationItem:
+    """A row of the sidebar list."""
+
+    id: int
+    title: str
+    pinned: bool
+
+
+def recent(runtime: Runtime, user: User, limit: int) -> tuple[list[ConversationItem], bool]:
+    """The first `limit` conversations (pinned first, then newest) and whether there are more."""
+    with runtime.db.read() as session:
+        rows = repository.list_conversations(session, user, limit=limit + 1)
+    return [ConversationItem(c.id, c.title, c.pinned) for c in rows[:limit]], len(rows) > limit
+
+
+def find(runtime: Runtime, user: User, query: str) -> list[SearchHit]:
+    if not query.strip():
+        return []
+    with runtime.db.read() as session:
+        return search.search_messages(session, user, query)
+
+
+def rename(runtime: Runtime, user: User, conversation_id: int, title: str) -> None:
+    if not title.strip():
+        raise ChatError("title", "A title cannot be empty.")
+    with runtime.db.write() as session:
+        repository.rename_conversation(session, user, conversation_id, title.strip())
+
+
+def pin(runtime: Runtime, user: User, conversation_id: int, pinned: bool) -> None:
+    with runtime.db.write() as session:
+        repository.set_pinned(session, user, conversation_id, pinned)
+
+
+def delete(runtime: Runtime, user: User, conversation_id: int) -> None:
+    with runtime.db.write() as session:
+        repository.soft_delete_conversation(session, user, conversation_id)
+
+
+def undo_delete(runtime: Runtime, user: User, conversation_id: int) -> None:
+    with runtime.db.write() as session:
+        repository.restore_conversation(session, user, conversation_id)
+
+
+def sibling_groups(runtime: Runtime, user: User, conversation: Conversation | None) -> dict[int, tuple[int, ...]]:
+    if conversation is None:
+        return {}
+    with runtime.db.read() as session:
+        return branches.sibling_groups(session, user, conversation.id)
+
+
+def switch_branch(runtime: Runtime, user: User, message_id: int) -> None:
+    with runtime.db.write() as session:
+        branches.switch_branch(session, user, message_id)
+
+
+def fork(runtime: Runtime, user: User, message_id: int) -> int:
+    with runtime.db.write() as session:
+        return branches.fork_conversation(session, user, message_id).id
+
+
+def delete_message(runtime: Runtime, user: User, message_id: int) -> None:
+    with runtime.db.write() as session:
+        branches.delete_message(session, user, message_id)
+
+
+def export_markdown(runtime: Runtime, user: User, conversation_id: int) -> str:
+    with runtime.db.read() as session:
+        return history.export_markdown(session, user, conversation_id) or ""
+
+
+def export_json(runtime: Runtime, user: User, conversation_id: int) -> str:
+    with runtime.db.read() as session:
+        return history.export_json(session, user, conversation_id) or ""
+
+
+def export_backup(runtime: Runtime, user: User) -> str:
+    with runtime.db.read() as session:
+        return history.export_backup(session, user)
+
+
+def import_file(runtime: Runtime, user: User, raw: bytes, filename: str) -> history.ImportResult:
+    """All or nothing: a bad file raises ImportFormatError and leaves the database as it was."""
+    with runtime.db.write() as session:
+        return history.import_file(session, user, raw, filename)

@@ -1,0 +1,83 @@
+"""The sidebar's history: new chat, search with highlighted snippets, and the conversation list."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db.models import User
+from services import conversations
+from services.history import export_filename
+from services.rendering import escape_markdown
+from services.runtime import Runtime
+from ui import state
+
+PAGE = 30
+
+
+def history_sidebar(rt: Runtime, user: User, current: int | None) -> None:
+    if st.button("New chat", icon=":material/add:", use_container_width=True, key="new_chat"):
+        state.open_conversation(None)
+        st.rerun()
+    query = st.text_input("Search", key="history_query", placeholder="Search conversations", icon=":material/search:",
+                          label_visibility="collapsed")
+    if query.strip():
+        search_results(rt, user, query)
+        return
+    deleted = state.recently_deleted()
+    if deleted is not None:
+        with st.container(border=True):
+            st.caption(f"Deleted “{deleted[1]}”.")
+            if st.button("Undo", key="undo_delete", icon=":material/undo:", type="tertiary"):
+                conversations.undo_delete(rt, user, deleted[0])
+                state.forget_deleted()
+                state.open_conversation(deleted[0])
+                st.rerun()
+    items, more = conversations.recent(rt, user, state.list_limit(PAGE))
+    for item in items:
+        selected = item.id == current
+        if st.button(
+            item.title or "Untitled", key=f"open_{item.id}", use_container_width=True,
+            type="primary" if selected else "tertiary", icon=":material/push_pin:" if item.pinned else None,
+        ) and not selected:
+            state.open_conversation(item.id)
+            st.rerun()
+    if more and st.button("Show more", key="more_conversations", type="tertiary", icon=":material/expand_more:"):
+        state.show_more(PAGE)
+        st.rerun()
+
+
+def search_results(rt: Runtime, user: User, query: str) -> None:
+    hits = conversations.find(rt, user, query)
+    if not hits:
+        st.caption("No conversation matches.")
+    for number, hit in enumerate(hits):
+        if st.button(hit.title or "Untitled", key=f"hit_{number}", use_container_width=True, type="tertiary"):
+            state.open_conversation(hit.conversation_id)
+            st.rerun()
+        snippet = "".join(f"**{escape_markdown(s.text)}**" if s.is_match else escape_markdown(s.text) for s in hit.snippet)
+        if snippet:
+            st.caption(snippet)
+
+
+def conversation_menu(rt: Runtime, user: User, conversation_id: int, title: str, pinned: bool) -> None:
+    """Rename, pin, export and delete the open conversation."""
+    with st.popover("", icon=":material/more_horiz:", help="Rename, pin, export or delete this conversation"):
+        new_title = st.text_input("Title", value=title, key=f"title_{conversation_id}", max_chars=300)
+        if st.button("Rename", key="rename", icon=":material/edit:") and new_title.strip() != title:
+            conversations.rename(rt, user, conversation_id, new_title)
+            st.rerun()
+        if st.button("Unpin" if pinned else "Pin to top", key="pin", icon=":material/push_pin:"):
+            conversations.pin(rt, user, conversation_id, not pinned)
+            st.rerun()
+        st.download_button("Export Markdown", key="export_md", icon=":material/download:", mime="text/markdown",
+                           file_name=export_filename(title, "md"), on_click="ignore",
+                           data=lambda: conversations.export_markdown(rt, user, conversation_id))
+        st.download_button("Export JSON", key="export_json", icon=":material/download:", mime="application/json",
+                           file_name=export_filename(title, "json"), on_click="ignore",
+                           data=lambda: conversations.export_json(rt, user, conversation_id))
+        confirm = st.checkbox("Yes, delete this conversation", key=f"confirm_delete_{conversation_id}")
+        if st.button("Delete", key="delete_conversation", icon=":material/delete:", disabled=not confirm):
+            conversations.delete(rt, user, conversation_id)
+            state.remember_deleted(conversation_id, title)
+            state.open_conversation(None)
+            st.rerun()
