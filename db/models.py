@@ -127,6 +127,8 @@ class Message(Base):
     # content/reasoning/tool_calls above hold the chosen one, the one that continues the conversation.
     choices: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     chosen_index: Mapped[int | None] = mapped_column(Integer)
+    # Files sent with a user message (services.attachments.Attachment.to_json each); re-sent on regenerate.
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     model: Mapped[str | None] = mapped_column(String(200))
     # The request body as sent, without the messages (they are the path above this one).
     request: Mapped[dict[str, Any] | None] = mapped_column(JSON)

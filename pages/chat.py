@@ -14,7 +14,9 @@ from db import repository
 from services import chat, conversations, endpoints, presets
 from services.chat import ChatError, ChatSettings
 from services.config import chat_url
+from services.attachments import ACCEPTED_TYPES, AttachmentError, read_uploads
 from services.generation import snapshot_of
+from services.models_info import context_note
 from ui import state
 from ui.endpoint_form import first_run
 from ui.messages import Actions, follow_live, render_message
@@ -123,7 +125,8 @@ details, tools_open = state.details_open(), state.tools_open()
 siblings = conversations.sibling_groups(rt, user, conversation)
 for message in settled[-window:]:
     render_message(message, actions=actions, last=message is path[-1], details=message.id in details,
-                   siblings=siblings.get(message.id, ()), tools_open=message.id == tools_open)
+                   siblings=siblings.get(message.id, ()), tools_open=message.id == tools_open,
+                   allow_remote_images=rt.settings.allow_remote_images)
 
 notice = state.take_notice("chat")
 if notice:
@@ -134,14 +137,18 @@ if draft is not None:
     state.set_value("chat_input", draft)
 with st.bottom:
     stop_slot = st.empty()
-    text = st.chat_input("Message", key="chat_input")
+    submitted = st.chat_input("Message (attach images, text, code or PDF files)", key="chat_input",
+                              accept_file="multiple", file_type=list(ACCEPTED_TYPES))
+    st.caption(context_note(settings.model if settings else "", settings.system_prompt if settings else "", path))
 
-if text:
+if submitted:
+    text = submitted.text or ""
     try:
         if settings is None:
             raise ChatError("params", "A parameter in the sidebar is not valid: fix it and send again.")
-        turn = chat.send_message(rt, user, conversation_id, text, settings)
-    except ChatError as exc:
+        files = read_uploads([(f.name, f.getvalue()) for f in submitted.files], image_max_side=rt.settings.image_max_side)
+        turn = chat.send_message(rt, user, conversation_id, text, settings, files)
+    except (ChatError, AttachmentError) as exc:
         state.keep_draft(text)
         state.notify("chat", f"{exc} Your message is back in the input.")
     else:

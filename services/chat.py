@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from db import branches, repository
 from db.branches import BranchError
 from db.models import Conversation, Endpoint, Message, User
+from services.attachments import Attachment, api_content
 from services.client import EndpointAccess
 from services.codegen import RequestPreview
 from services.config import chat_url
@@ -65,6 +66,9 @@ def api_messages(system_prompt: str, path: Iterable[Message]) -> list[dict[str, 
             messages.append(item)
         elif message.role == "tool":
             messages.append({"role": "tool", "tool_call_id": message.tool_call_id or "", "content": message.content})
+        elif message.role == "user" and message.attachments:
+            files = [Attachment.from_json(item) for item in message.attachments]
+            messages.append({"role": "user", "content": api_content(message.content, files)})
         else:
             messages.append({"role": message.role, "content": message.content})
     return messages
@@ -82,10 +86,15 @@ def endpoint_access(endpoint: Endpoint, keybox: KeyBox) -> EndpointAccess:
 
 
 def send_message(
-    runtime: Runtime, user: User, conversation_id: int | None, text: str, settings: ChatSettings
+    runtime: Runtime,
+    user: User,
+    conversation_id: int | None,
+    text: str,
+    settings: ChatSettings,
+    attachments: Sequence[Attachment] = (),
 ) -> Turn:
     """Save the user's message (before any request), then start the reply in a worker."""
-    if not text.strip():
+    if not text.strip() and not attachments:
         raise ChatError("message", "The message is empty.")
     _check(settings)
     with runtime.db.write() as session:
@@ -103,7 +112,8 @@ def send_message(
         else:
             _save_settings(session, user, conversation, settings)
         user_message = repository.add_message(
-            session, conversation, role="user", content=text, parent_id=conversation.current_leaf_id
+            session, conversation, role="user", content=text, parent_id=conversation.current_leaf_id,
+            attachments=[a.to_json() for a in attachments] or None,
         )
         job = _start_reply(runtime, session, user, conversation, parent=user_message, settings=settings)
     runtime.registry.start(job)

@@ -36,6 +36,9 @@ class Settings:
     data_dir: Path
     secret_key: str | None
     timeouts: Timeouts
+    # Privacy: markdown images from other hosts are fetched by the reader's browser; an admin may block them.
+    allow_remote_images: bool = True
+    image_max_side: int = 1568
 
 
 def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> Settings:
@@ -64,6 +67,8 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
             first_token=_seconds(get("RELAYCHAT_FIRST_TOKEN_TIMEOUT"), DEFAULT_FIRST_TOKEN_TIMEOUT),
             idle=_seconds(get("RELAYCHAT_IDLE_TIMEOUT"), DEFAULT_IDLE_TIMEOUT),
         ),
+        allow_remote_images=(get("RELAYCHAT_BLOCK_REMOTE_IMAGES") or "").lower() not in ("1", "true", "yes", "on"),
+        image_max_side=int(_seconds(get("RELAYCHAT_IMAGE_MAX_SIDE"), 1568)),
     )
 
 

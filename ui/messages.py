@@ -15,7 +15,7 @@ from db.models import Message
 from services.generation import Snapshot
 from services.json_reply import check_json_reply
 from services.markdown import stable_prefix_length
-from services.rendering import extract_media, prepare_markdown, split_reasoning
+from services.rendering import escape_markdown, extract_media, is_safe_media_url, prepare_markdown, split_reasoning
 
 POLL_SECONDS = 0.1
 STATUS_NOTES = {"stopped": "Stopped: the reply was cut where you pressed Stop."}
@@ -100,6 +100,7 @@ def render_bubble(
     with st.chat_message(role):
         if role == "user":
             st.markdown(prepare_markdown(message.content, allow_remote_images=allow_remote_images))
+            render_attachments(message.attachments or [])
             return
         if message.choices and len(message.choices) > 1:
             render_choices(message, actions)
@@ -215,6 +216,15 @@ def render_details(message: Message) -> None:
     st.caption(" · ".join(facts))
     st.json({"request": message.request or {}, "response": {k: v for k, v in meta.items() if v not in (None, {}, "")}},
             expanded=1)
+
+
+def render_attachments(attachments: list[dict[str, Any]]) -> None:
+    images = [a for a in attachments if a.get("kind") == "image" and is_safe_media_url(a.get("data_url") or "")]
+    if images:
+        st.image([a["data_url"] for a in images], caption=[a["name"] for a in images], width=160)
+    for attachment in attachments:
+        if attachment.get("kind") == "text":
+            st.caption(f":material/attach_file: {escape_markdown(attachment['name'])} · {attachment.get('size', 0):,} bytes")
 
 
 def render_media(text: str) -> None:

@@ -33,7 +33,7 @@ EXPECTED_COLUMNS = {
         "id", "conversation_id", "parent_id", "role", "content", "reasoning", "tool_calls", "model", "request",
         "response_meta", "status", "finish_reason", "prompt_tokens", "completion_tokens", "total_tokens",
         "time_to_first_token_ms", "duration_ms", "error", "created_at", "updated_at", "tool_call_id", "choices",
-        "chosen_index",
+        "chosen_index", "attachments",
     },
     "presets": {"id", "user_id", "name", "system_prompt", "params", "builtin", "created_at"},
 }
