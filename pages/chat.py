@@ -49,7 +49,7 @@ with st.sidebar:
     history_sidebar(rt, user, conversation_id)
     st.divider()
     view = endpoint_and_model(user.id, views)
-    presets_panel(presets.list_presets(rt, user), on_save=lambda name: save_preset(name))
+    presets_box = st.container()  # filled below, once the settings it saves are known
     params = settings_panel()
 
 settings = state.current_settings(params) if params is not None else None
@@ -64,6 +64,9 @@ def save_preset(name: str) -> str | None:
         return str(exc)
     return None
 
+
+with presets_box:
+    presets_panel(presets.list_presets(rt, user), on_save=save_preset)
 
 if conversation is not None and settings is not None and settings != ChatSettings.of(conversation):
     chat.save_settings(rt, user, conversation.id, settings)
@@ -139,7 +142,14 @@ with st.bottom:
     stop_slot = st.empty()
     submitted = st.chat_input("Message (attach images, text, code or PDF files)", key="chat_input",
                               accept_file="multiple", file_type=list(ACCEPTED_TYPES))
-    st.caption(context_note(settings.model if settings else "", settings.system_prompt if settings else "", path))
+    counter = st.empty()
+
+
+def show_token_count(messages: list) -> None:
+    counter.caption(context_note(settings.model if settings else "", settings.system_prompt if settings else "", messages))
+
+
+show_token_count(path)
 
 if submitted:
     text = submitted.text or ""
@@ -165,4 +175,5 @@ if live is not None:
         finished = repository.get_message(session, user, live.id)
     if finished is not None:  # replace the live view by the finished reply, with its tabs, tools and buttons
         with slot.container():
-            render_message(finished, actions=actions, last=True)
+            render_message(finished, actions=actions, last=True, allow_remote_images=rt.settings.allow_remote_images)
+        show_token_count([*settled, finished])

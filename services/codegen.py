@@ -74,7 +74,10 @@ def as_python(preview: RequestPreview) -> str:
 
 def as_javascript(preview: RequestPreview) -> str:
     headers = json.dumps(preview.headers, indent=2, ensure_ascii=False)
-    body = preview.body_json()
+    body = f"JSON.stringify({_indent(preview.body_json())})"
+    if _has_unsafe_integer(preview.body):
+        # A JavaScript number holds integers exactly only up to 2**53 (a large seed would change): send the JSON text.
+        body = json.dumps(preview.body_json(indent=None))
     if preview.body.get("stream"):
         read = (
             "const reader = response.body.getReader();\n"
@@ -100,11 +103,19 @@ def as_javascript(preview: RequestPreview) -> str:
         f"const response = await fetch({json.dumps(preview.url)}, {{\n"
         '  method: "POST",\n'
         f"  headers: {_indent(headers)},\n"
-        f"  body: JSON.stringify({_indent(body)}),\n"
+        f"  body: {body},\n"
         "});\n"
         "if (!response.ok) throw new Error(`${response.status}: ${await response.text()}`);\n"
         f"{read}"
     )
+
+
+def _has_unsafe_integer(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_unsafe_integer(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_unsafe_integer(item) for item in value)
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1
 
 
 def _indent(text: str) -> str:

@@ -253,7 +253,8 @@ def parse_logit_bias(value: Any) -> dict[str, int]:
         raise ParameterError("logit_bias", "must be a JSON object of token id → bias, e.g. {\"50256\": -100}.")
     bias: dict[str, int] = {}
     for key, raw in value.items():
-        if not isinstance(key, str) or not key.strip().isdigit():
+        # isascii: str.isdigit() also accepts "²" and other digits that int() cannot read.
+        if not isinstance(key, str) or not (key.strip().isascii() and key.strip().isdigit()):
             raise ParameterError("logit_bias", f"key {key!r} is not a token id (a whole number).")
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise ParameterError("logit_bias", f"the bias of token {key} must be a number.")
@@ -394,6 +395,8 @@ def build_chat_body(
             body["stream_options"] = {"include_usage": True}
     if params.extra_body:
         body.update(params.extra_body)
+        if body.get("stream") is not True:  # extra body turned streaming off: stream_options would be refused
+            body.pop("stream_options", None)
     return body
 
 

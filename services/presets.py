@@ -66,7 +66,8 @@ def save_preset(runtime: Runtime, user: User, name: str, system_prompt: str, par
         raise PresetError("The name is too long (100 characters at most).")
     with runtime.db.write() as session:
         preset = session.scalar(select(Preset).where(Preset.user_id == user.id, Preset.name == name))
-        if preset is not None and preset.builtin:
+        # By name too: before the built-ins are first listed (and created), their rows do not exist yet.
+        if name in BUILTIN_PRESETS or (preset is not None and preset.builtin):
             raise PresetError(f"“{name}” is a built-in preset: choose another name.")
         if preset is None:
             preset = Preset(user_id=user.id, name=name, builtin=False)

@@ -164,8 +164,12 @@ def presets_panel(presets: list[PresetView], on_save: Callable[[str], str | None
             problem = on_save(name)
             if problem:
                 st.error(problem)
-            else:
-                st.success(f"Saved “{name.strip()}”.")
+            else:  # run again so that the list above already offers the new preset
+                state.notify("preset", f"Saved “{name.strip()}”.")
+                st.rerun()
+        saved = state.take_notice("preset")
+        if saved:
+            st.success(saved)
 
 
 def _apply_preset(by_name: dict[str, PresetView]) -> None:
