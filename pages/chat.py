@@ -175,5 +175,6 @@ if live is not None:
         finished = repository.get_message(session, user, live.id)
     if finished is not None:  # replace the live view by the finished reply, with its tabs, tools and buttons
         with slot.container():
-            render_message(finished, actions=actions, last=True, allow_remote_images=rt.settings.allow_remote_images)
+            render_message(finished, actions=actions, last=True, allow_remote_images=rt.settings.allow_remote_images,
+                           siblings=conversations.sibling_groups(rt, user, conversation).get(finished.id, ()))
         show_token_count([*settled, finished])

@@ -6,6 +6,7 @@ import streamlit as st
 
 from db.models import User
 from services import conversations
+from services.chat import ChatError
 from services.history import export_filename
 from services.rendering import escape_markdown
 from services.runtime import Runtime
@@ -54,9 +55,20 @@ def search_results(rt: Runtime, user: User, query: str) -> None:
         if st.button(hit.title or "Untitled", key=f"hit_{number}", use_container_width=True, type="tertiary"):
             state.open_conversation(hit.conversation_id)
             st.rerun()
-        snippet = "".join(f"**{escape_markdown(s.text)}**" if s.is_match else escape_markdown(s.text) for s in hit.snippet)
+        snippet = "".join(snippet_markdown(s.text, s.is_match) for s in hit.snippet).strip()
         if snippet:
             st.caption(snippet)
+
+
+def snippet_markdown(text: str, is_match: bool) -> str:
+    """One snippet piece as markdown; the spaces around it are kept (escape_markdown drops them, which glued
+    the bold match to its neighbours: "my**sourdough**starter")."""
+    escaped = escape_markdown(text)
+    if is_match and escaped:
+        escaped = f"**{escaped}**"
+    before = " " if text[:1].isspace() else ""
+    after = " " if text[-1:].isspace() and escaped else ""
+    return before + escaped + after
 
 
 def conversation_menu(rt: Runtime, user: User, conversation_id: int, title: str, pinned: bool) -> None:
@@ -64,8 +76,12 @@ def conversation_menu(rt: Runtime, user: User, conversation_id: int, title: str,
     with st.popover("", icon=":material/more_horiz:", help="Rename, pin, export or delete this conversation"):
         new_title = st.text_input("Title", value=title, key=f"title_{conversation_id}", max_chars=300)
         if st.button("Rename", key="rename", icon=":material/edit:") and new_title.strip() != title:
-            conversations.rename(rt, user, conversation_id, new_title)
-            st.rerun()
+            try:
+                conversations.rename(rt, user, conversation_id, new_title)
+            except ChatError as exc:  # an empty title: say so here instead of failing the page
+                st.error(str(exc))
+            else:
+                st.rerun()
         if st.button("Unpin" if pinned else "Pin to top", key="pin", icon=":material/push_pin:"):
             conversations.pin(rt, user, conversation_id, not pinned)
             st.rerun()
