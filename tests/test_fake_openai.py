@@ -325,9 +325,10 @@ def content_arrivals(client: httpx.Client) -> tuple[float, list[float]]:
 def test_rate_and_delay_pace_the_tokens(fake_openai, client):
     fake_openai.enqueue(Reply(content="1 2 3 4 5 6", rate=50), Reply(content="1 2 3 4", delay=0.1, rate=None))
     _, paced_by_rate = content_arrivals(client)
-    assert len(paced_by_rate) == 6 and 0.09 <= paced_by_rate[-1] - paced_by_rate[0] < 0.5
+    # Lower bounds only: a loaded machine may stretch the pace, never shrink it below what was asked.
+    assert len(paced_by_rate) == 6 and paced_by_rate[-1] - paced_by_rate[0] >= 0.07
     _, paced_by_delay = content_arrivals(client)
-    assert len(paced_by_delay) == 4 and 0.29 <= paced_by_delay[-1] - paced_by_delay[0] < 0.8
+    assert len(paced_by_delay) == 4 and paced_by_delay[-1] - paced_by_delay[0] >= 0.25
 
 
 def test_headers_delay_holds_the_status_line_and_first_token_delay_the_first_chunk(fake_openai, client):
@@ -335,7 +336,7 @@ def test_headers_delay_holds_the_status_line_and_first_token_delay_the_first_chu
     headers_at, arrivals = content_arrivals(client)
     assert headers_at >= 0.3
     headers_at, arrivals = content_arrivals(client)
-    assert headers_at < 0.2 and arrivals[0] >= 0.3
+    assert arrivals[0] - headers_at >= 0.25, "the wait is between the headers and the first token"
 
 
 def test_http_error_statuses(fake_openai, client):
@@ -421,7 +422,7 @@ def test_stop_ends_hangs_and_streams_promptly():
         fake.wait_for_requests(2)
         start = time.monotonic()
         fake.stop()
-        assert time.monotonic() - start < 1.5
+        assert time.monotonic() - start < 10, "stop() ends hung streams instead of waiting for them (30 s)"
         assert [line for line in lines if line] == []  # the hung stream ends, without [DONE]
     waiting.join(timeout=2)
     assert not waiting.is_alive() and "error" in outcome
