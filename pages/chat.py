@@ -17,6 +17,7 @@ from services.config import chat_url
 from services.attachments import ACCEPTED_TYPES, AttachmentError, read_uploads
 from services.generation import snapshot_of
 from services.models_info import context_note
+from services.rendering import escape_markdown
 from ui import state
 from ui.endpoint_form import first_run
 from ui.messages import Actions, follow_live, render_message
@@ -72,7 +73,7 @@ if conversation is not None and settings is not None and settings != ChatSetting
     chat.save_settings(rt, user, conversation.id, settings)
 
 title, menu, code_toggle = st.columns([8, 1, 2], vertical_alignment="bottom")
-title.subheader(conversation.title if conversation else "New chat")
+title.subheader(escape_markdown(conversation.title) if conversation else "New chat")
 if conversation is not None:
     with menu:
         conversation_menu(rt, user, conversation.id, conversation.title, conversation.pinned)
@@ -169,7 +170,8 @@ if submitted:
 if live is not None:
     stop_slot.button("Stop generating", key="stop_generation", on_click=stop, args=(live.id,), icon=":material/stop_circle:")
     slot = st.empty()
-    follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), slot.container())
+    follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), slot.container(),
+                allow_remote_images=rt.settings.allow_remote_images)
     stop_slot.empty()
     with rt.db.read() as session:
         finished = repository.get_message(session, user, live.id)

@@ -9,9 +9,8 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePath
 from typing import Any, Literal
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -87,9 +86,13 @@ def _image_data_url(name: str, data: bytes, max_side: int) -> str:
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+    except Exception:  # Pillow raises OSError, ValueError, SyntaxError, DecompressionBombError… on a broken file
         raise AttachmentError(f"{name} is not an image that can be read.") from None
     if max(image.size) > max_side or image.format not in ("PNG", "JPEG", "GIF", "WEBP"):
+        try:  # re-encoding drops the EXIF orientation: a phone photo would lie on its side
+            image = ImageOps.exif_transpose(image)
+        except Exception:  # a broken EXIF block: keep the pixels as stored
+            pass
         image.thumbnail((max_side, max_side))
         out = io.BytesIO()
         if image.mode in ("RGBA", "LA", "P"):
@@ -108,7 +111,7 @@ def _pdf_text(name: str, data: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, OSError):
+    except Exception:  # a malformed PDF makes pypdf raise almost anything (AttributeError, IndexError, TypeError…)
         raise AttachmentError(f"{name} is not a PDF that can be read.") from None
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text:
@@ -125,6 +128,7 @@ def api_content(text: str, attachments: Sequence[Attachment]) -> str | list[dict
     images = [a for a in attachments if a.kind == "image"]
     if not images:
         return inlined
-    return [{"type": "text", "text": inlined}] + [
+    # An image sent without words gets no empty text part: some backends refuse empty text blocks.
+    return ([{"type": "text", "text": inlined}] if inlined.strip() else []) + [
         {"type": "image_url", "image_url": {"url": image.data_url}} for image in images
     ]

@@ -688,9 +688,11 @@ def estimate_tokens(text: str) -> int:
     return cjk + -(-other // CHARS_PER_TOKEN)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~$:!])")
+_LINE_START_MARKER = re.compile(r"^(?:([-+])|(\d+)([.)]))")
 
 
 def escape_markdown(text: str) -> str:
-    """Text shown literally by st.markdown (search snippets, titles): every markdown character escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """One line of text shown literally by st.markdown (titles, snippets): what could make markup is escaped."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _LINE_START_MARKER.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), escaped)

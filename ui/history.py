@@ -27,7 +27,7 @@ def history_sidebar(rt: Runtime, user: User, current: int | None) -> None:
     deleted = state.recently_deleted()
     if deleted is not None:
         with st.container(border=True):
-            st.caption(f"Deleted “{deleted[1]}”.")
+            st.caption(f"Deleted “{escape_markdown(deleted[1])}”.")
             if st.button("Undo", key="undo_delete", icon=":material/undo:", type="tertiary"):
                 conversations.undo_delete(rt, user, deleted[0])
                 state.forget_deleted()
@@ -37,7 +37,7 @@ def history_sidebar(rt: Runtime, user: User, current: int | None) -> None:
     for item in items:
         selected = item.id == current
         if st.button(
-            item.title or "Untitled", key=f"open_{item.id}", use_container_width=True,
+            escape_markdown(item.title or "Untitled"), key=f"open_{item.id}", use_container_width=True,
             type="primary" if selected else "tertiary", icon=":material/push_pin:" if item.pinned else None,
         ) and not selected:
             state.open_conversation(item.id)
@@ -52,7 +52,7 @@ def search_results(rt: Runtime, user: User, query: str) -> None:
     if not hits:
         st.caption("No conversation matches.")
     for number, hit in enumerate(hits):
-        if st.button(hit.title or "Untitled", key=f"hit_{number}", use_container_width=True, type="tertiary"):
+        if st.button(escape_markdown(hit.title or "Untitled"), key=f"hit_{number}", use_container_width=True, type="tertiary"):
             state.open_conversation(hit.conversation_id)
             st.rerun()
         snippet = "".join(snippet_markdown(s.text, s.is_match) for s in hit.snippet).strip()

@@ -103,7 +103,7 @@ def render_bubble(
             render_attachments(message.attachments or [])
             return
         if message.choices and len(message.choices) > 1:
-            render_choices(message, actions)
+            render_choices(message, actions, allow_remote_images)
         else:
             render_answer(message.content or "", message.reasoning or "", message.request, message.response_meta,
                           allow_remote_images)
@@ -133,7 +133,7 @@ def render_answer(
         thinking_ms = (meta or {}).get("thinking_ms")
         label = f"Thought for {thinking_ms / 1000:.1f} s" if thinking_ms else "Thinking"
         with st.expander(label, icon=":material/psychology:"):
-            st.markdown(prepare_markdown(reasoning))
+            st.markdown(prepare_markdown(reasoning, allow_remote_images=allow_remote_images))
     schema = json_schema_of(request)
     if content and schema is not False:
         verdict = check_json_reply(content, schema or None)
@@ -149,7 +149,7 @@ def render_answer(
             st.badge(verdict.problem or "Not valid JSON", icon=":material/close:", color="red")
     elif content:
         st.markdown(prepare_markdown(content, allow_remote_images=allow_remote_images))
-        render_media(content)
+        render_media(content, allow_remote_images)
 
 
 def json_schema_of(request: dict[str, Any] | None) -> dict[str, Any] | bool:
@@ -162,14 +162,14 @@ def json_schema_of(request: dict[str, Any] | None) -> dict[str, Any] | bool:
     return False
 
 
-def render_choices(message: Message, actions: Actions) -> None:
+def render_choices(message: Message, actions: Actions, allow_remote_images: bool = True) -> None:
     choices = sorted(message.choices or [], key=lambda c: c["index"])
     chosen = message.chosen_index or 0
     labels = [f"{'★ ' if c['index'] == chosen else ''}Choice {c['index'] + 1}" for c in choices]
     for tab, choice in zip(st.tabs(labels), choices):
         with tab:
             render_answer(choice["content"] or "", choice.get("reasoning") or "", message.request,
-                          message.response_meta)
+                          message.response_meta, allow_remote_images)
             if choice["index"] == chosen:
                 st.caption("This choice continues the conversation.")
             elif actions.choose:
@@ -227,9 +227,12 @@ def render_attachments(attachments: list[dict[str, Any]]) -> None:
             st.caption(f":material/attach_file: {escape_markdown(attachment['name'])} · {attachment.get('size', 0):,} bytes")
 
 
-def render_media(text: str) -> None:
-    """Images and videos linked in a reply, shown below it (only http(s) and data:image URLs get here)."""
+def render_media(text: str, allow_remote_images: bool = True) -> None:
+    """Images and videos linked in a reply, shown below it (only http(s) and data:image URLs get here); remote
+    ones only when the admin allows them, since the reader's browser fetches them."""
     for media in extract_media(text):
+        if not allow_remote_images and not media.url.lower().startswith("data:"):
+            continue
         if media.kind == "image":
             st.image(media.url, caption=media.alt or None)
         else:
@@ -260,7 +263,9 @@ def render_outcome(
         st.button("Retry", key=f"retry_{message_id}", on_click=on_retry, args=(message_id,), icon=":material/replay:")
 
 
-def follow_live(read: Callable[[], Snapshot | None], box: DeltaGenerator) -> Snapshot | None:
+def follow_live(
+    read: Callable[[], Snapshot | None], box: DeltaGenerator, *, allow_remote_images: bool = True
+) -> Snapshot | None:
     """Show a streaming reply in `box` until it ends. Finished markdown blocks are written once; only the
     growing tail is rewritten, a few times a second, so the websocket carries about the reply's own size."""
     with box, st.chat_message("assistant"):
@@ -275,7 +280,8 @@ def follow_live(read: Callable[[], Snapshot | None], box: DeltaGenerator) -> Sna
             with body:
                 tabs = [tab.empty() for tab in st.tabs([f"Choice {i + 1}" for i in range(len(snapshot.choices))])]
         for slot, text in zip(tabs, snapshot.choices):
-            slot.markdown(prepare_markdown(text + ("" if snapshot.done else " ▌"), streaming=True))
+            slot.markdown(prepare_markdown(text + ("" if snapshot.done else " ▌"), streaming=True,
+                                           allow_remote_images=allow_remote_images))
         if snapshot.done:
             return snapshot
         time.sleep(POLL_SECONDS * 3)
@@ -290,12 +296,12 @@ def follow_live(read: Callable[[], Snapshot | None], box: DeltaGenerator) -> Sna
             thinking.empty()
         stable = stable_prefix_length(text)
         if stable > shown_stable:
-            tail.markdown(prepare_markdown(text[shown_stable:stable]))
+            tail.markdown(prepare_markdown(text[shown_stable:stable], allow_remote_images=allow_remote_images))
             tail = body.empty()
             shown_stable, last_tail = stable, None
         rest = text[shown_stable:] + ("" if snapshot.done else " ▌")
         if rest != last_tail and rest.strip():
-            tail.markdown(prepare_markdown(rest, streaming=not snapshot.done))
+            tail.markdown(prepare_markdown(rest, streaming=not snapshot.done, allow_remote_images=allow_remote_images))
             last_tail = rest
         if snapshot.done:
             return snapshot

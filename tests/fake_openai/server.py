@@ -360,7 +360,10 @@ class _Handler(BaseHTTPRequestHandler):
                 errors, first_error = [_describe(e) for e in found], _describe(best_match(found))
         fake._record(request, errors)
 
-        if not path.startswith("/v1/"):
+        if self.command == "GET" and path in fake.files:
+            data, content_type = fake.files[path]
+            self._send(200, data, content_type)
+        elif not path.startswith("/v1/"):
             self._send(404, HTML_404.encode(), "text/html; charset=utf-8")
         elif fake.api_key is not None and self.headers.get("Authorization") != f"Bearer {fake.api_key}":
             given = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
@@ -533,6 +536,7 @@ class FakeOpenAI:
         self.models: list[str] | None = ["fake-gpt", "fake-reasoner"]  # None: GET /v1/models is a 404
         self.api_key = api_key
         self.reject_stream_options = False
+        self.files: dict[str, tuple[bytes, str]] = {}  # GET path -> (body, content type), served without a key
         self.requests: list[RecordedRequest] = []
         self.schema_errors: list[str] = []
         self._queue: collections.deque[Reply] = collections.deque()
