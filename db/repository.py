@@ -185,6 +185,9 @@ def update_conversation_settings(
 def delete_conversation(session: Session, user: User, conversation_id: int) -> None:
     conversation = get_conversation(session, user, conversation_id)
     if conversation is not None:
+        # Cut the parent chain first: SQLite runs each level of a cascade as a nested trigger and gives up
+        # ("too many levels of trigger recursion") on a conversation of ~1,000 messages.
+        session.execute(update(Message).where(Message.conversation_id == conversation.id).values(parent_id=None))
         session.delete(conversation)
 
 

@@ -1,7 +1,8 @@
 """Search a user's conversation titles and message text, newest first, with the matching words marked.
 
 SQLite uses the FTS5 tables of migration 0002, PostgreSQL its full-text search over the GIN indexes, and any
-other database (or a SQLite built without FTS5) a plain LIKE scan. Deleted conversations are never searched.
+other database (or a SQLite built without FTS5) a plain LIKE scan, which finds each word anywhere, even inside
+a longer word. Deleted conversations are never searched.
 """
 
 from __future__ import annotations
@@ -20,14 +21,23 @@ SearchMethod = Literal["fts5", "postgresql", "like"]
 DEFAULT_LIMIT = 20
 SNIPPET_TOKENS = 16  # FTS5 snippet length in words
 SNIPPET_CHARS = 160  # the LIKE fallback's snippet length
+# PostgreSQL: how many of the newest messages are read back one by one before the index is asked for older ones.
+RECENT_MESSAGES = 20_000
 ELLIPSIS = "…"
 # Private-use characters mark matches inside snippets coming from the database; split on them afterwards.
 MATCH_START, MATCH_END = "\ue000", "\ue001"
 
-# The tables and indexes migration 0002 creates for search. They are not in the models (SQLAlchemy cannot
-# describe them), so a models-vs-database comparison must leave them out.
-SEARCH_TABLE_PREFIXES = ("messages_fts", "conversations_fts")
-SEARCH_INDEXES = ("ix_messages_content_search", "ix_conversations_title_search")
+
+def made_by_migration(type_: str, name: str | None) -> bool:
+    """Whether a schema object belongs to full-text search, which migration 0002 writes by hand (FTS5 tables,
+    GIN indexes, PostgreSQL's generated tsvector column) and the models do not describe."""
+    if not name:
+        return False
+    if type_ == "table":
+        return "_fts" in name
+    if type_ == "column":
+        return name == "search_vector"
+    return type_ == "index" and name.endswith("_search")
 
 
 class Segment(NamedTuple):
@@ -46,11 +56,6 @@ class SearchHit:
     title: str
     role: str | None
     snippet: tuple[Segment, ...]
-
-
-def is_search_object(name: str | None) -> bool:
-    """Whether a table or index belongs to full-text search (created by the migration, not the models)."""
-    return name is not None and (name.startswith(SEARCH_TABLE_PREFIXES) or name in SEARCH_INDEXES)
 
 
 def search_method(session: Session) -> SearchMethod:
@@ -146,23 +151,44 @@ def _search_postgresql(session: Session, user: User, terms: list[str], limit: in
         ),
         params,
     ).all()
-    # The headline is made for the rows kept only: it re-parses the whole text.
-    rows = session.execute(
-        text(
-            "WITH found AS ("
-            " SELECT m.id, m.conversation_id, c.title, m.role, m.content FROM messages m"
-            " JOIN conversations c ON c.id = m.conversation_id"
-            " WHERE to_tsvector('simple', m.content) @@ to_tsquery('simple', :query)"
-            " AND c.user_id = :user_id AND c.deleted_at IS NULL"
-            " ORDER BY m.id DESC LIMIT :limit) "
-            "SELECT id, conversation_id, title, role, content, ts_headline('simple', content, "
-            "to_tsquery('simple', :query), CASE WHEN length(content) <= :short THEN :whole ELSE :fragment END) "
-            "FROM found ORDER BY id DESC"
-        ),
-        {**params, "limit": limit - len(titles)},
-    ).all()
+    # Newest first has no plan that is fast for every word: walking the newest messages back finds a common word
+    # at once but reads the whole table for a rare one, and the GIN index is the other way round (PostgreSQL
+    # picks badly: it cannot estimate prefix matches). So walk back through the newest RECENT_MESSAGES, and
+    # only if that did not fill the page, take the older matches from the index.
+    floor = (session.scalar(text("SELECT max(id) FROM messages")) or 0) - RECENT_MESSAGES
+    wanted = limit - len(titles)
+    rows = _postgresql_messages(session, {**params, "floor": floor, "limit": wanted}, older=False)
+    if len(rows) < wanted and floor > 0:
+        rows += _postgresql_messages(session, {**params, "floor": floor, "limit": wanted - len(rows)}, older=True)
     messages = [(*row[:4], _with_ellipses(row[5], row[4])) for row in rows]
     return _hits(titles, messages)
+
+
+def _postgresql_messages(session: Session, params: dict[str, Any], *, older: bool) -> list[Any]:
+    if params["limit"] <= 0:
+        return []
+    # MATERIALIZED keeps the planner from turning the index lookup back into a newest-first walk.
+    matches = "MATERIALIZED" if older else ""
+    window = "id <= :floor" if older else "id > :floor"
+    return list(
+        session.execute(
+            text(
+                f"WITH matches AS {matches} ("
+                " SELECT id, conversation_id FROM messages"
+                f" WHERE search_vector @@ to_tsquery('simple', :query) AND {window}), "
+                "found AS ("
+                " SELECT matches.id, matches.conversation_id, c.title FROM matches"
+                " JOIN conversations c ON c.id = matches.conversation_id"
+                " WHERE c.user_id = :user_id AND c.deleted_at IS NULL ORDER BY matches.id DESC LIMIT :limit) "
+                # The text is read, and its headline made, for the rows kept only.
+                "SELECT found.id, found.conversation_id, found.title, m.role, m.content, ts_headline('simple', "
+                "m.content, to_tsquery('simple', :query), "
+                "CASE WHEN length(m.content) <= :short THEN :whole ELSE :fragment END) "
+                "FROM found JOIN messages m ON m.id = found.id ORDER BY found.id DESC"
+            ),
+            params,
+        )
+    )
 
 
 def _with_ellipses(snippet: str, content: str) -> str:
@@ -227,9 +253,9 @@ def _window(content: str, terms: list[str]) -> str:
     return (ELLIPSIS if start > 0 else "") + content[start:end] + (ELLIPSIS if end < len(content) else "")
 
 
-def mark_terms(text_: str, terms: list[str]) -> str:
-    """`text_` with every occurrence of a term wrapped in the match markers."""
-    return _terms_pattern(terms).sub(lambda found: MATCH_START + found.group(0) + MATCH_END, text_)
+def mark_terms(plain: str, terms: list[str]) -> str:
+    """`plain` with every occurrence of a term wrapped in the match markers."""
+    return _terms_pattern(terms).sub(lambda found: MATCH_START + found.group(0) + MATCH_END, plain)
 
 
 # --- results -----------------------------------------------------------------------------------------------

@@ -8,9 +8,15 @@ from alembic import context
 
 from db.engine import make_engine
 from db.models import Base
+from db.search import made_by_migration
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    """Autogenerate must not offer to drop full-text search, which the models do not describe."""
+    return not made_by_migration(type_, name)
 
 
 def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
@@ -19,6 +25,7 @@ def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

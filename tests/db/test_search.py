@@ -134,6 +134,19 @@ def test_other_users_and_deleted_conversations_are_never_found(
     assert {hit.conversation_id for hit in find(db, alice, "pancake")} == {kept, deleted}
 
 
+def test_older_matches_come_after_the_recent_ones(
+    db: Database, alice: User, method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL reads the newest RECENT_MESSAGES one by one, then asks the index for the older matches.
+    monkeypatch.setattr(search, "RECENT_MESSAGES", 3)
+    ids = [conversation_with(db, alice, f"{'walnut' if n % 2 == 0 else 'pecan'} number {n}")[1][0] for n in range(8)]
+
+    assert [hit.message_id for hit in find(db, alice, "walnut")] == [ids[6], ids[4], ids[2], ids[0]]
+    assert [hit.message_id for hit in find(db, alice, "walnut", limit=2)] == [ids[6], ids[4]]
+    assert [hit.message_id for hit in find(db, alice, "number")] == ids[::-1]
+    assert [hit.message_id for hit in find(db, alice, "pecan numb", limit=3)] == [ids[7], ids[5], ids[3]]
+
+
 @pytest.mark.parametrize(
     "query",
     ['"', 'say "hi', "AND OR NOT", "NEAR(a b)", "content:x", "a*b", "-x", "^start", "'", "\\", "(", "a & b | !c",

@@ -43,15 +43,18 @@ def add_endpoint(db: Database, user: User, name: str, base_url: str) -> int:
 
 def branched_conversation(db: Database, user: User, endpoint_id: int | None) -> int:
     """  question ─┬─ first answer (stopped)
-                   └─ second answer ─── follow-up ─┬─ failed reply (error)
-                                                   └─ edited follow-up   ← visible
+                   └─ second answer (a tool call) ─── tool result ─── follow-up ─┬─ failed reply (error)
+                                                                                  └─ edited follow-up  ← visible
     """
     with db.write() as session:
         conversation = repository.create_conversation(
             session, user, endpoint_id=endpoint_id, model="gpt-test", system_prompt="Be brief.",
             params={"temperature": 0.5, "max_tokens": 300},
         )
-        question = repository.add_message(session, conversation, role="user", content="What is WAL?", parent_id=None)
+        question = repository.add_message(
+            session, conversation, role="user", content="What is WAL?", parent_id=None,
+            attachments=[{"name": "notes.txt", "kind": "text", "size": 5, "text": "notes"}],
+        )
         repository.add_message(
             session, conversation, role="assistant", content="A jour", parent_id=question.id, model="gpt-test",
             status="stopped", request={"model": "gpt-test", "stream": True},
@@ -63,8 +66,13 @@ def branched_conversation(db: Database, user: User, endpoint_id: int | None) -> 
             request={"model": "gpt-test", "stream": True, "temperature": 0.5},
             response_meta={"id": "chatcmpl-1"},
             tool_calls=[{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+            choices=[{"index": 0, "content": "A **write-ahead log**."}, {"index": 1, "content": "A log."}],
+            chosen_index=0,
         )
-        follow_up = repository.add_message(session, conversation, role="user", content="Why?", parent_id=answer.id)
+        result = repository.add_message(
+            session, conversation, role="tool", content="42", parent_id=answer.id, tool_call_id="call_1"
+        )
+        follow_up = repository.add_message(session, conversation, role="user", content="Why?", parent_id=result.id)
         repository.add_message(
             session, conversation, role="assistant", content="", parent_id=follow_up.id, model="gpt-test",
             status="error", error="HTTP 500: boom",
@@ -133,7 +141,10 @@ def test_markdown_has_the_title_and_the_visible_branch(db: Database, alice: User
     assert markdown.startswith("# What is WAL?\n")
     assert "## System prompt\n\nBe brief." in markdown
     headings = [line for line in markdown.splitlines() if line.startswith("## ")]
-    assert headings == ["## System prompt", "## User", "## Assistant (gpt-test)", "## User", "## Assistant (gpt-test)"]
+    assert headings == [
+        "## System prompt", "## User", "## Assistant (gpt-test)", "## Tool", "## User", "## Assistant (gpt-test)"
+    ]
+    assert "_Attached: notes.txt_" in markdown
     assert "A **write-ahead log**." in markdown and "A jour" not in markdown  # the other branch is not shown
     assert "<details><summary>Reasoning</summary>\n\nThink of SQLite.\n\n</details>" in markdown
     assert "_(error: HTTP 500: boom)_" in markdown
@@ -155,11 +166,11 @@ def test_json_round_trip_gives_an_equal_conversation(db: Database, alice: User) 
     assert exported is not None
     document = json.loads(exported)
     assert (document["format"], document["version"]) == ("relaychat.conversation", 1)
-    assert len(document["conversation"]["messages"]) == 6  # the whole tree, not only the visible branch
+    assert len(document["conversation"]["messages"]) == 7  # the whole tree, not only the visible branch
 
     result = import_bytes(db, alice, exported.encode(), "export.json")
 
-    assert (result.source, result.message_count) == ("relaychat", 6)
+    assert (result.source, result.message_count) == ("relaychat", 7)
     (copy,) = result.conversation_ids
     assert copy != original
     assert snapshot(db, alice, copy) == snapshot(db, alice, original)
@@ -269,6 +280,9 @@ def test_chatgpt_zip_archive(db: Database, alice: User) -> None:
 # --- OpenAI messages ---------------------------------------------------------------------------------------
 
 
+CALL = {"id": "call_9", "type": "function", "function": {"name": "next_prime", "arguments": '{"after": 7}'}}
+
+
 def test_openai_messages_array(db: Database, alice: User) -> None:
     messages = [
         {"role": "system", "content": "You are terse."},
@@ -278,18 +292,23 @@ def test_openai_messages_array(db: Database, alice: User) -> None:
             {"type": "text", "text": "Another,"}, {"type": "image_url", "image_url": {"url": "x"}},
             {"type": "text", "text": "please."},
         ]},
+        {"role": "assistant", "content": None, "tool_calls": [CALL]},
+        {"role": "tool", "tool_call_id": "call_9", "content": "11"},
     ]
     result = import_bytes(db, alice, json.dumps(messages).encode(), "messages.json")
 
-    assert (result.source, result.message_count) == ("openai", 3)
+    assert (result.source, result.message_count) == ("openai", 5)
     (conversation_id,) = result.conversation_ids
     assert visible(db, alice, conversation_id) == [
-        ("user", "Name a prime."), ("assistant", "7"), ("user", "Another,\n\nplease.")
+        ("user", "Name a prime."), ("assistant", "7"), ("user", "Another,\n\nplease."), ("assistant", ""),
+        ("tool", "11"),
     ]
     with db.read() as session:
         conversation = repository.get_conversation(session, alice, conversation_id)
         assert conversation is not None
         assert (conversation.title, conversation.system_prompt) == ("Name a prime.", "You are terse.")
+        call, result_message = repository.message_path(session, conversation)[-2:]
+        assert (call.tool_calls, result_message.tool_call_id) == ([CALL], "call_9")
 
 
 def test_openai_request_body_keeps_model_and_parameters(db: Database, alice: User) -> None:
@@ -355,6 +374,10 @@ BAD_FILES: list[tuple[str, Any, str]] = [
      "message 2: \"created_at\" 'yesterday' is not an ISO 8601 date and time."),
     ("bad status", relaychat(messages=[FIRST_MESSAGE, message(status="done")]),
      "message 2: \"status\" must be one of streaming, complete, stopped, interrupted, error, not 'done'."),
+    ("bad attachment", relaychat(messages=[FIRST_MESSAGE | {"attachments": [{"name": "a.png", "kind": "video"}]}]),
+     "message 1, attachments 1: \"kind\" must be one of image, text, not 'video'."),
+    ("bad choices", relaychat(messages=[FIRST_MESSAGE, message(choices=[{"content": "x"}])]),
+     "message 2, choices 1: \"index\" is missing."),
     ("bad params", relaychat(settings={"params": {"temperature": 7}}),
      "the conversation (“T”), settings, params: \"temperature\" must be between 0 and 2."),
     ("long model", relaychat(settings={"model": "m" * 201}), "settings: \"model\" is longer than 200 characters."),

