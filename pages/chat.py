@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from db import repository
+from db import branches, repository
 from services import chat, conversations, endpoints, presets
 from services.chat import ChatError, ChatSettings
 from services.config import chat_url
@@ -20,7 +20,7 @@ from services.models_info import context_note
 from services.rendering import escape_markdown
 from ui import state
 from ui.endpoint_form import first_run
-from ui.messages import Actions, follow_live, render_message
+from ui.messages import Actions, follow_live, message_toolbar, needs_full_render, render_message, render_reply_footer
 from ui.resources import current_user, runtime
 from ui.code_panel import request_code
 from ui.history import conversation_menu, history_sidebar
@@ -162,21 +162,37 @@ if submitted:
     except (ChatError, AttachmentError) as exc:
         state.keep_draft(text)
         state.notify("chat", f"{exc} Your message is back in the input.")
-    else:
-        state.open_conversation(turn.conversation_id)
-        state.load_settings(turn.conversation_id, None)
-    st.rerun()
+        st.rerun()
+    # Follow the reply in this same run: a rerun first would cost a whole page render before the first word.
+    started_conversation = turn.conversation_id != conversation_id
+    state.open_conversation(turn.conversation_id)
+    state.load_settings(turn.conversation_id, None)
+    with rt.db.read() as session:
+        live = repository.get_message(session, user, turn.assistant_message_id)
+        asked = repository.get_message(session, user, live.parent_id) if live and live.parent_id else None
+    if asked is not None:
+        render_message(asked, actions=actions, allow_remote_images=rt.settings.allow_remote_images)
+        settled = [*settled, asked]
 
 if live is not None:
     stop_slot.button("Stop generating", key="stop_generation", on_click=stop, args=(live.id,), icon=":material/stop_circle:")
     slot = st.empty()
-    follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), slot.container(),
+    bubble = slot.container().chat_message("assistant")
+    follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), bubble,
                 allow_remote_images=rt.settings.allow_remote_images)
     stop_slot.empty()
     with rt.db.read() as session:
         finished = repository.get_message(session, user, live.id)
-    if finished is not None:  # replace the live view by the finished reply, with its tabs, tools and buttons
-        with slot.container():
-            render_message(finished, actions=actions, last=True, allow_remote_images=rt.settings.allow_remote_images,
-                           siblings=conversations.sibling_groups(rt, user, conversation).get(finished.id, ()))
+        groups = branches.sibling_groups(session, user, finished.conversation_id) if finished else {}
+    if submitted and started_conversation:
+        st.rerun()  # the new conversation's title, link and place in the sidebar
+    if finished is not None:
+        if needs_full_render(finished):  # replace the live view by the finished reply: tabs, tools, badges
+            with slot.container():
+                render_message(finished, actions=actions, last=True, siblings=groups.get(finished.id, ()),
+                               allow_remote_images=rt.settings.allow_remote_images)
+        else:  # the streamed text is the reply: add what goes under it
+            with bubble:
+                render_reply_footer(finished, actions=actions, last=True, details=False)
+            message_toolbar(finished, actions, groups.get(finished.id, ()), tools_open=False)
         show_token_count([*settled, finished])

@@ -17,7 +17,8 @@ from services.json_reply import check_json_reply
 from services.markdown import stable_prefix_length
 from services.rendering import escape_markdown, extract_media, is_safe_media_url, prepare_markdown, split_reasoning
 
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.05  # how often a streaming reply is looked at
+TAIL_INTERVAL = 0.25  # how often its growing tail is sent to the browser
 STATUS_NOTES = {"stopped": "Stopped: the reply was cut where you pressed Stop."}
 
 Retry = Callable[[int], None]
@@ -74,6 +75,9 @@ def message_tools(message: Message, actions: Actions) -> None:
             if st.button("Send edited message", key=f"edit_{message.id}", icon=":material/send:", type="primary"):
                 actions.edit(message.id, text)
                 st.rerun()
+        if message.role == "assistant" and actions.toggle_details:
+            st.button("Details: request, timing, usage", key=f"details_{message.id}", icon=":material/info:",
+                      on_click=actions.toggle_details, args=(message.id,))
         if message.role == "assistant" and actions.retry and message.status != "streaming":
             st.button("Regenerate (a new branch)", key=f"regenerate_{message.id}", icon=":material/autorenew:",
                       on_click=actions.retry, args=(message.id,))
@@ -107,20 +111,22 @@ def render_bubble(
         else:
             render_answer(message.content or "", message.reasoning or "", message.request, message.response_meta,
                           allow_remote_images)
-        for call in message.tool_calls or ():
-            render_tool_call(call)
-        if message.tool_calls and last and message.status == "complete" and actions.tool_results:
-            tool_results_form(message.id, message.tool_calls, actions.tool_results)
-        render_outcome(message.id, message.status, message.error, message.finish_reason, message.model,
-                       actions.retry if last else None)
-        if last and message.finish_reason == "length" and actions.continue_:
-            st.button("Continue", key=f"continue_{message.id}", on_click=actions.continue_, args=(message.id,),
-                      icon=":material/play_arrow:")
-        if actions.toggle_details:
-            st.button("Hide details" if details else "Details", key=f"details_{message.id}", type="tertiary",
-                      on_click=actions.toggle_details, args=(message.id,), icon=":material/info:")
-        if details:
-            render_details(message)
+        render_reply_footer(message, actions=actions, last=last, details=details)
+
+
+def render_reply_footer(message: Message, *, actions: Actions, last: bool, details: bool) -> None:
+    """Under a reply's text: its tool calls, how it ended, and its buttons."""
+    for call in message.tool_calls or ():
+        render_tool_call(call)
+    if message.tool_calls and last and message.status == "complete" and actions.tool_results:
+        tool_results_form(message.id, message.tool_calls, actions.tool_results)
+    render_outcome(message.id, message.status, message.error, message.finish_reason, message.model,
+                   actions.retry if last else None)
+    if last and message.finish_reason == "length" and actions.continue_:
+        st.button("Continue", key=f"continue_{message.id}", on_click=actions.continue_, args=(message.id,),
+                  icon=":material/play_arrow:")
+    if details:
+        render_details(message)
 
 
 def render_answer(
@@ -264,15 +270,18 @@ def render_outcome(
 
 
 def follow_live(
-    read: Callable[[], Snapshot | None], box: DeltaGenerator, *, allow_remote_images: bool = True
+    read: Callable[[], Snapshot | None], bubble: DeltaGenerator, *, allow_remote_images: bool = True
 ) -> Snapshot | None:
-    """Show a streaming reply in `box` until it ends. Finished markdown blocks are written once; only the
-    growing tail is rewritten, a few times a second, so the websocket carries about the reply's own size."""
-    with box, st.chat_message("assistant"):
+    """Show a streaming reply in the `bubble` (a chat message) until it ends.
+
+    Finished markdown blocks are written once; only the growing tail is rewritten, at most every
+    TAIL_INTERVAL seconds (the first words at once), so the websocket carries about the reply's own size and
+    the browser renders a few small updates a second however fast the tokens come."""
+    with bubble:
         thinking = st.empty()
         body = st.container()
         tail = body.empty()
-    shown_stable, last_tail = 0, None
+    shown_stable, last_tail, last_sent = 0, None, 0.0
     snapshot = read()
     tabs: list[DeltaGenerator] = []
     while snapshot is not None and len(snapshot.choices) > 1:  # n > 1: every choice live in its own tab
@@ -284,27 +293,43 @@ def follow_live(
                                            allow_remote_images=allow_remote_images))
         if snapshot.done:
             return snapshot
-        time.sleep(POLL_SECONDS * 3)
+        time.sleep(TAIL_INTERVAL)
         snapshot = read()
     while snapshot is not None:
         reasoning, text = snapshot.reasoning, snapshot.content
         if not reasoning:
             reasoning, text = split_reasoning(text)
-        if reasoning and not text:
+        now = time.monotonic()
+        due = snapshot.done or last_tail is None or now - last_sent >= TAIL_INTERVAL
+        if reasoning and not text and due:
             thinking.caption("Thinking… " + reasoning[-300:].replace("\n", " "))
+            last_sent = now
         elif text and reasoning:
             thinking.empty()
         stable = stable_prefix_length(text)
-        if stable > shown_stable:
+        if stable > shown_stable and due:
             tail.markdown(prepare_markdown(text[shown_stable:stable], allow_remote_images=allow_remote_images))
             tail = body.empty()
             shown_stable, last_tail = stable, None
         rest = text[shown_stable:] + ("" if snapshot.done else " ▌")
-        if rest != last_tail and rest.strip():
+        if due and rest != last_tail and rest.strip():
             tail.markdown(prepare_markdown(rest, streaming=not snapshot.done, allow_remote_images=allow_remote_images))
-            last_tail = rest
+            last_tail, last_sent = rest, now
         if snapshot.done:
             return snapshot
         time.sleep(POLL_SECONDS)
         snapshot = read()
     return snapshot
+
+
+def needs_full_render(message: Message) -> bool:
+    """Whether a reply that just streamed must be drawn again to look finished (tabs, tool calls, a JSON badge,
+    media below it, a Thinking section); plain text already looks as it will."""
+    return bool(
+        (message.choices and len(message.choices) > 1)
+        or message.tool_calls
+        or message.reasoning
+        or json_schema_of(message.request) is not False
+        or extract_media(message.content or "")
+        or split_reasoning(message.content or "")[0]
+    )

@@ -206,6 +206,7 @@ def test_details_show_the_request_and_the_usage(configured, open_app):
     at = open_app()
     at.number_input(key=param("max_tokens")).set_value(50).run()
     send(at, "Hi")
+    at.button(key="tools_2").click().run()  # Details live in the message tools (the ⋯ button)
     at.button(key="details_2").click().run()
 
     details = json.loads(at.chat_message[1].json[0].value)
