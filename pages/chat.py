@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.elements.widgets.chat import ChatInputValue
 
 from db import branches, repository
 from services import chat, conversations, endpoints, presets
-from services.chat import ChatError, ChatSettings
+from services.chat import ChatError, ChatSettings, Turn
+from services.params import from_form
 from services.config import chat_url
 from services.attachments import ACCEPTED_TYPES, AttachmentError, read_uploads
 from services.generation import snapshot_of
@@ -26,7 +28,7 @@ from ui.code_panel import request_code
 from ui.history import conversation_menu, history_sidebar
 from ui.sidebar import endpoint_and_model, presets_panel, settings_panel
 
-HISTORY_WINDOW = 30
+HISTORY_WINDOW = 20
 
 rt = runtime()
 user = current_user(rt)
@@ -45,6 +47,27 @@ if conversation_id is not None and conversation is None:
     conversation_id = None
 if state.settings_need_loading(conversation_id):
     state.load_settings(conversation_id, ChatSettings.of(conversation) if conversation else None)
+
+
+def submit(value: ChatInputValue, settings: ChatSettings | None) -> Turn:
+    """Send what the input holds; on a refusal put the text back in the input and say why."""
+    text = value.text or ""
+    try:
+        if settings is None:
+            raise ChatError("params", "A parameter in the sidebar is not valid: fix it and send again.")
+        files = read_uploads([(f.name, f.getvalue()) for f in value.files], image_max_side=rt.settings.image_max_side)
+        return chat.send_message(rt, user, conversation_id, text, settings, files)
+    except (ChatError, AttachmentError) as exc:
+        state.keep_draft(text)
+        state.notify("chat", f"{exc} Your message is back in the input.")
+        st.rerun()
+
+
+# A message submitted by this run is sent before anything is drawn: the reply starts while the page renders.
+# The settings come from the widgets' values, which the previous run left in the session.
+submitted = state.submitted_message()
+early_params = from_form(state.form_values())[0] if submitted else None
+turn = submit(submitted, state.current_settings(early_params) if early_params else None) if submitted else None
 
 with st.sidebar:
     history_sidebar(rt, user, conversation_id)
@@ -138,11 +161,11 @@ if notice:
 
 draft = state.take_draft()
 if draft is not None:
-    state.set_value("chat_input", draft)
+    state.set_value(state.CHAT_INPUT, draft)
 with st.bottom:
     stop_slot = st.empty()
-    submitted = st.chat_input("Message (attach images, text, code or PDF files)", key="chat_input",
-                              accept_file="multiple", file_type=list(ACCEPTED_TYPES))
+    st.chat_input("Message (attach images, text, code or PDF files)", key=state.CHAT_INPUT,
+                  accept_file="multiple", file_type=list(ACCEPTED_TYPES))
     counter = st.empty()
 
 
@@ -152,17 +175,7 @@ def show_token_count(messages: list) -> None:
 
 show_token_count(path)
 
-if submitted:
-    text = submitted.text or ""
-    try:
-        if settings is None:
-            raise ChatError("params", "A parameter in the sidebar is not valid: fix it and send again.")
-        files = read_uploads([(f.name, f.getvalue()) for f in submitted.files], image_max_side=rt.settings.image_max_side)
-        turn = chat.send_message(rt, user, conversation_id, text, settings, files)
-    except (ChatError, AttachmentError) as exc:
-        state.keep_draft(text)
-        state.notify("chat", f"{exc} Your message is back in the input.")
-        st.rerun()
+if turn is not None:
     # Follow the reply in this same run: a rerun first would cost a whole page render before the first word.
     started_conversation = turn.conversation_id != conversation_id
     state.open_conversation(turn.conversation_id)
@@ -184,7 +197,7 @@ if live is not None:
     with rt.db.read() as session:
         finished = repository.get_message(session, user, live.id)
         groups = branches.sibling_groups(session, user, finished.conversation_id) if finished else {}
-    if submitted and started_conversation:
+    if turn is not None and started_conversation:
         st.rerun()  # the new conversation's title, link and place in the sidebar
     if finished is not None:
         if needs_full_render(finished):  # replace the live view by the finished reply: tabs, tools, badges

@@ -15,6 +15,7 @@ MODEL = "setting_model"
 SYSTEM_PROMPT = "setting_system_prompt"
 PARAM_PREFIX = "setting_param_"
 
+CHAT_INPUT = "chat_input"
 _CONVERSATION = "conversation_id"  # the open conversation; None = a new chat not saved yet
 _LOADED = "settings_loaded_for"  # which conversation the setting widgets were filled from
 _NOTICE = "notice"  # (where, text): a message to show once, next to where it belongs
@@ -180,3 +181,9 @@ def tools_open() -> int | None:
 
 def toggle_tools(message_id: int) -> None:
     st.session_state[_TOOLS_OPEN] = None if tools_open() == message_id else message_id
+
+
+def submitted_message() -> Any:
+    """What the chat input sent in the click that started this run (a ChatInputValue), else None."""
+    value = st.session_state.get(CHAT_INPUT)
+    return value if value and (getattr(value, "text", None) or getattr(value, "files", None)) else None
