@@ -71,6 +71,8 @@ class Endpoint(Base):
     supports_stream_usage: Mapped[bool | None] = mapped_column(Boolean)
     # o-series and newer OpenAI models reject max_tokens and want max_completion_tokens.
     max_tokens_field: Mapped[str] = mapped_column(String(40), default="max_tokens", server_default="max_tokens")
+    # When set, a conversation's title is asked of this (cheap) model after the first reply.
+    title_model: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -65,6 +65,7 @@ def save_endpoint(
     make_default: bool = False,
     source: str = "user",
     max_tokens_field: str | None = None,
+    title_model: str | None = None,
 ) -> Endpoint:
     """Create or update an endpoint; `keep_key` leaves the stored key as it is (the form left it blank)."""
     endpoint = get_endpoint(session, user, endpoint_id) if endpoint_id is not None else None
@@ -79,6 +80,8 @@ def save_endpoint(
     endpoint.default_model = default_model or None
     if max_tokens_field is not None:
         endpoint.max_tokens_field = max_tokens_field
+    if source == "user":
+        endpoint.title_model = title_model or None
     if not keep_key:
         endpoint.api_key_encrypted = api_key_encrypted
         endpoint.api_key_mask = api_key_mask
@@ -212,6 +215,19 @@ def add_message(
     if role == "user" and conversation.title == "New chat":
         conversation.title = title_from_text(content)
     return message
+
+
+def set_generated_title(session: Session, conversation_id: int, title: str) -> None:
+    """A title from the model replaces the one made from the first words, never one the user typed."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        return
+    first = session.scalar(
+        select(Message.content).where(Message.conversation_id == conversation_id, Message.role == "user")
+        .order_by(Message.id).limit(1)
+    )
+    if first is not None and conversation.title == title_from_text(first):
+        conversation.title = title
 
 
 def title_from_text(text: str) -> str:

@@ -195,7 +195,11 @@ def _start_reply(
         status="streaming",
         request={key: value for key, value in body.items() if key != "messages"},
     )
-    return GenerationJob(assistant.id, conversation.id, endpoint.id, access, body)
+    first_reply = parent.role == "user" and parent.parent_id is None
+    return GenerationJob(
+        assistant.id, conversation.id, endpoint.id, access, body,
+        title_model=endpoint.title_model if first_reply else None, title_prompt=parent.content,
+    )
 
 
 def _request_body(

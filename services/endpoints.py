@@ -32,6 +32,7 @@ class EndpointForm:
     default_model: str = ""
     make_default: bool = False
     max_completion_tokens: bool = False  # send max_tokens under the name o-series models require
+    title_model: str = ""  # ask this model for conversation titles (empty: the first words make the title)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class EndpointView:
     extra_headers: dict[str, str]
     default_model: str | None
     max_completion_tokens: bool
+    title_model: str | None
     is_default: bool
     from_config: bool
     version: str
@@ -61,6 +63,7 @@ class EndpointView:
             extra_headers=dict(endpoint.extra_headers or {}),
             default_model=endpoint.default_model,
             max_completion_tokens=endpoint.max_tokens_field == "max_completion_tokens",
+            title_model=endpoint.title_model,
             is_default=endpoint.is_default,
             from_config=endpoint.source == "config",
             version=endpoint.updated_at.isoformat() if endpoint.updated_at else "",
@@ -103,6 +106,7 @@ def save(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | No
             keep_key=endpoint_id is not None and not key,
             make_default=form.make_default,
             max_tokens_field="max_completion_tokens" if form.max_completion_tokens else "max_tokens",
+            title_model=form.title_model.strip() or None,
         )
         return EndpointView.of(endpoint)
 

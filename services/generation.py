@@ -44,6 +44,9 @@ class GenerationJob:
     endpoint_id: int | None
     access: EndpointAccess
     body: dict[str, Any]
+    # Set on a conversation's first reply when the endpoint names a model for titles: ask it for one afterwards.
+    title_model: str | None = None
+    title_prompt: str = ""
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,19 @@ class Generation:
         self._finished.set()
 
 
+TITLE_INSTRUCTION = (
+    "Write a title of at most six words for a conversation that starts with the user's message below. "
+    "Answer with the title only: no quotes, no final period."
+)
+
+
+def clean_title(text: str) -> str:
+    """The model's title on one line, without quotes or a trailing period, at most 80 characters."""
+    line = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+    line = line.strip("\"'“”‘’*#` ").rstrip(".")
+    return line[:80]
+
+
 def _choices_json(reply: ReplyAccumulator) -> list[dict[str, Any]]:
     return [
         {
@@ -347,6 +363,30 @@ class GenerationRegistry:
         finally:
             with self._lock:
                 self._running.pop(generation.message_id, None)
+        job = generation.job
+        if job.title_model and generation.snapshot().status == "complete":
+            self._name_conversation(job)
+
+    def _name_conversation(self, job: GenerationJob) -> None:
+        """A short, cheap request for a title; on any failure the title made from the first words stays."""
+        body = {
+            "model": job.title_model,
+            "messages": [
+                {"role": "system", "content": TITLE_INSTRUCTION},
+                {"role": "user", "content": job.title_prompt[:2000]},
+            ],
+            "max_tokens": 24,
+            "temperature": 0.2,
+        }
+        try:
+            with ChatClient(self._http, job.access, self._timeouts).open_chat(body) as call:
+                reply = reply_from_response(call.full_response or {})
+            title = clean_title(reply.content)
+            if title:
+                with self._db.write() as session:
+                    repository.set_generated_title(session, job.conversation_id, title)
+        except Exception:  # a title is a nicety: never let it disturb the conversation
+            log.warning("asking %s for a title of conversation %s failed", job.title_model, job.conversation_id)
 
     def _remember_no_stream_usage(self, endpoint_id: int | None) -> None:
         if endpoint_id is None:

@@ -40,6 +40,12 @@ def endpoint_form(rt: Runtime, user: User, existing: EndpointView | None = None,
             "Default model (optional)", value=(existing.default_model or "") if existing else "",
             placeholder="gpt-4o-mini", key=f"ep_model_{suffix}",
         )
+        title_model = st.text_input(
+            "Title model (optional)", value=(existing.title_model or "") if existing else "", key=f"ep_title_{suffix}",
+            placeholder="gpt-4o-mini",
+            help="Ask this (cheap) model for a short title after a conversation's first reply. "
+            "Empty: the title is the first words of the first message.",
+        )
         completion_tokens = st.checkbox(
             "Send max_tokens as max_completion_tokens", value=bool(existing and existing.max_completion_tokens),
             key=f"ep_mct_{suffix}", help="o-series and newer OpenAI models reject max_tokens and want this name.",
@@ -52,7 +58,7 @@ def endpoint_form(rt: Runtime, user: User, existing: EndpointView | None = None,
 
     if not (tested or saved):
         return False
-    form = EndpointForm(name, base_url, api_key, headers, model, make_default, completion_tokens)
+    form = EndpointForm(name, base_url, api_key, headers, model, make_default, completion_tokens, title_model)
     slots = {"name": name_slot, "base_url": base_slot, "extra_headers": headers_slot}
     endpoint_id = existing.id if existing else None
     try:
