@@ -49,7 +49,7 @@ def as_python(preview: RequestPreview) -> str:
     body = _python_literal(preview.body)
     if preview.body.get("stream"):
         call = (
-            f'with httpx.stream("POST", URL, headers=headers, json=body, timeout=120) as response:\n'
+            'with httpx.stream("POST", URL, headers=headers, json=body, timeout=120) as response:\n'
             "    response.raise_for_status()\n"
             "    for line in response.iter_lines():\n"
             '        if line.startswith("data: ") and line != "data: [DONE]":\n'

@@ -8,7 +8,6 @@ from db import repository
 from db.models import Endpoint, User
 from services.client import ChatClient, EndpointAccess
 from services.config import BaseUrlError, chat_url, models_url, normalize_base_url, parse_extra_headers
-from services.errors import RelayError
 from services.keys import mask_key
 from services.runtime import Runtime
 

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from db import repository
 from db.engine import Database
+from db.models import User
 from db.migrate import upgrade_to_head
 from services.config import Settings, Timeouts
 from services.runtime import Runtime, start_runtime
@@ -85,3 +87,16 @@ def runtime(tmp_path: Path, database_url: str, fake_openai: FakeOpenAI) -> Itera
     rt = start_runtime(settings)
     yield rt
     rt.close()
+
+
+@pytest.fixture
+def alice(db: Database) -> User:
+    """A user of the migrated database; `bob` is another, whose data alice must never see."""
+    with db.write() as session:
+        return repository.ensure_user(session, "alice")
+
+
+@pytest.fixture
+def bob(db: Database) -> User:
+    with db.write() as session:
+        return repository.ensure_user(session, "bob")

@@ -12,18 +12,6 @@ from db.engine import Database
 from db.models import Conversation, Message, User
 
 
-@pytest.fixture
-def alice(db: Database) -> User:
-    with db.write() as session:
-        return repository.ensure_user(session, "alice")
-
-
-@pytest.fixture
-def bob(db: Database) -> User:
-    with db.write() as session:
-        return repository.ensure_user(session, "bob")
-
-
 class Tree:
     """A conversation built message by message, with the ids by name:
 

@@ -16,18 +16,6 @@ from db.models import Conversation, Message, User
 LONG_AGO = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def alice(db: Database) -> User:
-    with db.write() as session:
-        return repository.ensure_user(session, "alice")
-
-
-@pytest.fixture
-def bob(db: Database) -> User:
-    with db.write() as session:
-        return repository.ensure_user(session, "bob")
-
-
 def new_conversation(session: Any, user: User, minutes: int, *, pinned: bool = False) -> Conversation:
     conversation = repository.create_conversation(session, user, endpoint_id=None, model="m")
     conversation.updated_at = LONG_AGO + timedelta(minutes=minutes)

@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from db import repository
@@ -14,18 +13,6 @@ from db.engine import Database
 from db.models import Conversation, Endpoint, Message, User, utcnow
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def alice(db: Database) -> User:
-    with db.write() as session:
-        return repository.ensure_user(session, "alice")
-
-
-@pytest.fixture
-def bob(db: Database) -> User:
-    with db.write() as session:
-        return repository.ensure_user(session, "bob")
 
 
 def add_endpoint(session: Any, user: User, name: str, **fields: Any) -> Endpoint:

@@ -17,18 +17,6 @@ from db.models import Conversation, Message, User
 from db.search import SearchHit, Segment
 
 
-@pytest.fixture
-def alice(db: Database) -> User:
-    with db.write() as session:
-        return repository.ensure_user(session, "alice")
-
-
-@pytest.fixture
-def bob(db: Database) -> User:
-    with db.write() as session:
-        return repository.ensure_user(session, "bob")
-
-
 @pytest.fixture(params=["full_text", "like"])
 def method(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each search test runs with the database's own full-text search and with the LIKE fallback forced."""

@@ -22,18 +22,6 @@ from services.history import ImportFormatError
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
-@pytest.fixture
-def alice(db: Database) -> User:
-    with db.write() as session:
-        return repository.ensure_user(session, "alice")
-
-
-@pytest.fixture
-def bob(db: Database) -> User:
-    with db.write() as session:
-        return repository.ensure_user(session, "bob")
-
-
 def add_endpoint(db: Database, user: User, name: str, base_url: str) -> int:
     with db.write() as session:
         return repository.save_endpoint(
