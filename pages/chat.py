@@ -70,7 +70,11 @@ early_params = from_form(state.form_values())[0] if submitted else None
 turn = submit(submitted, state.current_settings(early_params) if early_params else None) if submitted else None
 
 with st.sidebar:
-    history_sidebar(rt, user, conversation_id)
+    history_slot = st.empty()
+    if not (turn is not None and turn.conversation_id != conversation_id):
+        with history_slot.container():
+            history_sidebar(rt, user, conversation_id)
+    # else: a conversation this run starts is listed once its first reply has ended (below)
     st.divider()
     view = endpoint_and_model(user.id, views)
     presets_box = st.container()  # filled below, once the settings it saves are known
@@ -96,7 +100,8 @@ if conversation is not None and settings is not None and settings != ChatSetting
     chat.save_settings(rt, user, conversation.id, settings)
 
 title, menu, code_toggle = st.columns([8, 1, 2], vertical_alignment="bottom")
-title.subheader(escape_markdown(conversation.title) if conversation else "New chat")
+title_slot = title.empty()
+title_slot.subheader(escape_markdown(conversation.title) if conversation else "New chat")
 if conversation is not None:
     with menu:
         conversation_menu(rt, user, conversation.id, conversation.title, conversation.pinned)
@@ -126,9 +131,7 @@ def act(action: Callable[[], object]) -> None:
 actions = Actions(
     retry=lambda message_id: act(lambda: chat.retry(rt, user, message_id, settings)),
     choose=lambda message_id, index: act(lambda: chat.choose_choice(rt, user, message_id, index)),
-    continue_=lambda _message_id: act(
-        lambda: chat.send_message(rt, user, conversation_id, chat.CONTINUE_PROMPT, settings)
-    ),
+    continue_=lambda message_id: act(lambda: chat.continue_reply(rt, user, message_id, settings)),
     tool_results=lambda message_id, results: act(
         lambda: chat.submit_tool_results(rt, user, message_id, results, settings)
     ),
@@ -197,8 +200,6 @@ if live is not None:
     with rt.db.read() as session:
         finished = repository.get_message(session, user, live.id)
         groups = branches.sibling_groups(session, user, finished.conversation_id) if finished else {}
-    if turn is not None and started_conversation:
-        st.rerun()  # the new conversation's title, link and place in the sidebar
     if finished is not None:
         if needs_full_render(finished):  # replace the live view by the finished reply: tabs, tools, badges
             with slot.container():
@@ -209,3 +210,10 @@ if live is not None:
                 render_reply_footer(finished, actions=actions, last=True, details=False)
             message_toolbar(finished, actions, groups.get(finished.id, ()), tools_open=False)
         show_token_count([*settled, finished])
+    if turn is not None and started_conversation:  # show the new conversation's title and its place in the list
+        with rt.db.read() as session:
+            started = repository.get_conversation(session, user, turn.conversation_id)
+        if started is not None:
+            title_slot.subheader(escape_markdown(started.title))
+            with history_slot.container():
+                history_sidebar(rt, user, started.id)

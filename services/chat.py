@@ -294,3 +294,12 @@ def edit_and_resend(runtime: Runtime, user: User, message_id: int, text: str, se
 
 
 CONTINUE_PROMPT = "Continue exactly where you stopped."
+
+
+def continue_reply(runtime: Runtime, user: User, message_id: int, settings: ChatSettings) -> Turn:
+    """After a reply cut by max_tokens: ask for the rest, in the reply's own conversation."""
+    with runtime.db.read() as session:
+        message = repository.get_message(session, user, message_id)
+    if message is None:
+        raise ChatError("message", "That reply no longer exists.")
+    return send_message(runtime, user, message.conversation_id, CONTINUE_PROMPT, settings)
