@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db import branches, repository, search
-from db.models import Conversation, User
+from db.models import Conversation, User, utcnow
 from db.search import SearchHit
 from services import history
 from services.chat import ChatError
-from services.runtime import Runtime
+from services.runtime import DELETED_KEPT_FOR, Runtime
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,10 @@ def pin(runtime: Runtime, user: User, conversation_id: int, pinned: bool) -> Non
 
 
 def delete(runtime: Runtime, user: User, conversation_id: int) -> None:
+    """Hide it at once (Undo can bring it back); it is removed for good once the undo window has passed."""
     with runtime.db.write() as session:
         repository.soft_delete_conversation(session, user, conversation_id)
+        repository.purge_deleted(session, older_than=utcnow() - DELETED_KEPT_FOR)
 
 
 def undo_delete(runtime: Runtime, user: User, conversation_id: int) -> None:

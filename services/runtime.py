@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 
 from db import repository
 from db.engine import Database
+from db.models import utcnow
 from db.migrate import upgrade_to_head
 from services.client import make_http_client
 from services.config import BaseUrlError, Settings, normalize_base_url
@@ -18,6 +20,7 @@ from services.keys import KeyBox, load_or_create_secret, mask_key
 log = logging.getLogger("relaychat")
 
 CONFIG_ENDPOINT_NAME = "From configuration"
+DELETED_KEPT_FOR = timedelta(minutes=10)  # the undo window of a deleted conversation
 
 
 @dataclass
@@ -45,6 +48,8 @@ def start_runtime(settings: Settings) -> Runtime:
     registry = GenerationRegistry(db, http, settings.timeouts)
     runtime = Runtime(settings, db, keybox, http, registry)
     runtime.config_error = sync_config_endpoint(runtime)
+    with db.write() as session:  # deleted conversations past their undo window (the page purges on delete too)
+        repository.purge_deleted(session, older_than=utcnow() - DELETED_KEPT_FOR)
     interrupted = registry.interrupt_orphans()
     if interrupted:
         log.warning("marked %d reply(s) cut by a previous stop as interrupted", interrupted)
