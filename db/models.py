@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-Role = Literal["system", "user", "assistant", "tool"]
-MessageStatus = Literal["streaming", "complete", "stopped", "interrupted", "error"]
 FINAL_STATUSES: tuple[str, ...] = ("complete", "stopped", "interrupted", "error")
 
 

@@ -31,7 +31,6 @@ from services.keys import mask_key
 from services.sse import ChunkReader
 
 USER_AGENT = "RelayChat/0.1"
-ERROR_BODY_LIMIT = 64 * 1024
 # Response headers worth keeping with a reply: request ids and rate-limit state.
 META_HEADER = re.compile(r"^(x-request-id|request-id|openai-processing-ms|openai-model|x-ratelimit-.*)$", re.I)
 

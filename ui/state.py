@@ -65,11 +65,6 @@ def load_settings(conversation_id: int | None, settings: ChatSettings | None) ->
         st.session_state[param_key(field)] = value
 
 
-def set_if_missing(key: str, value: Any) -> None:
-    if key not in st.session_state:
-        st.session_state[key] = value
-
-
 def set_value(key: str, value: Any) -> None:
     st.session_state[key] = value
 
