@@ -94,7 +94,8 @@ def save_preset(name: str) -> str | None:
 
 
 with presets_box:
-    presets_panel(presets.list_presets(rt, user), on_save=save_preset)
+    presets_panel(presets.list_presets(rt, user), on_save=save_preset,
+                  on_delete=lambda preset_id: presets.delete_preset(rt, user, preset_id))
 
 if conversation is not None and settings is not None and settings != ChatSettings.of(conversation):
     chat.save_settings(rt, user, conversation.id, settings)

@@ -152,8 +152,10 @@ def _insert_tool(name: str) -> None:
     st.session_state[key] = json.dumps(tools, indent=2)
 
 
-def presets_panel(presets: list[PresetView], on_save: Callable[[str], str | None]) -> None:
-    """Apply a preset to the settings below, or save the current ones under a name."""
+def presets_panel(
+    presets: list[PresetView], on_save: Callable[[str], str | None], on_delete: Callable[[int], None]
+) -> None:
+    """Apply a preset to the settings below, save the current ones under a name, or delete one of yours."""
     by_name = {preset.name: preset for preset in presets}
     st.selectbox("Preset", list(by_name), index=None, key="preset_pick", placeholder="Apply a preset…",
                  on_change=_apply_preset, args=(by_name,),
@@ -170,6 +172,14 @@ def presets_panel(presets: list[PresetView], on_save: Callable[[str], str | None
         saved = state.take_notice("preset")
         if saved:
             st.success(saved)
+        own = [preset for preset in presets if not preset.builtin]
+        if own:
+            doomed = st.selectbox("Delete one of your presets", own, index=None, format_func=lambda p: p.name,
+                                  key="preset_delete_pick", placeholder="Choose a preset")
+            if st.button("Delete preset", key="delete_preset", icon=":material/delete:", disabled=doomed is None):
+                on_delete(doomed.id)
+                state.notify("preset", f"Deleted “{doomed.name}”.")
+                st.rerun()
 
 
 def _apply_preset(by_name: dict[str, PresetView]) -> None:

@@ -171,6 +171,20 @@ def test_a_saved_preset_is_listed_and_a_builtin_name_is_refused(configured, open
     assert [error.value for error in at.sidebar.error] == ["“Creative” is a built-in preset: choose another name."]
 
 
+def test_a_user_preset_can_be_deleted_but_not_a_builtin(configured, open_app):
+    at = open_app()
+    at.text_input(key="preset_name").set_value("Mine")
+    at.button(key="save_preset").click().run()
+    assert "Mine" in at.selectbox(key="preset_pick").options
+    assert [p for p in at.selectbox(key="preset_delete_pick").options] == ["Mine"], "built-ins are not offered"
+
+    at.selectbox(key="preset_delete_pick").select_index(0).run()
+    at.button(key="delete_preset").click().run()
+    assert not at.exception
+    assert "Mine" not in at.selectbox(key="preset_pick").options
+    assert "Creative" in at.selectbox(key="preset_pick").options
+
+
 def code_bodies(at) -> dict[str, dict]:
     """The request body of each View code snippet, read back the way a user's shell, Python or browser would."""
     snippets = {code.language: code.value for code in at.code if code.language in ("bash", "python", "javascript")}
