@@ -18,7 +18,10 @@ from services.markdown import stable_prefix_length
 from services.rendering import escape_markdown, extract_media, is_safe_media_url, prepare_markdown, split_reasoning
 
 POLL_SECONDS = 0.05  # how often a streaming reply is looked at
-TAIL_INTERVAL = 0.25  # how often its growing tail is sent to the browser
+TAIL_INTERVAL = 0.3  # how often its growing tail is sent to the browser
+# Finished blocks leave the tail once they hold this many characters: each freeze costs a second update, and
+# the browser's cost grows with the number of updates more than with their size (benchmarks/README.md).
+FREEZE_CHARS = 400
 STATUS_NOTES = {"stopped": "Stopped: the reply was cut where you pressed Stop."}
 
 Retry = Callable[[int], None]
@@ -269,14 +272,20 @@ def render_outcome(
         st.button("Retry", key=f"retry_{message_id}", on_click=on_retry, args=(message_id,), icon=":material/replay:")
 
 
+# While a reply streams the Stop button is the running indicator: Streamlit's own would only stop the watching (not
+# the reply), and its animation costs the browser more than the reply's text does.
+HIDE_RUNNING_INDICATOR = "<style>[data-testid=stStatusWidget]{display:none}</style>"
+
+
 def follow_live(
     read: Callable[[], Snapshot | None], bubble: DeltaGenerator, *, allow_remote_images: bool = True
 ) -> Snapshot | None:
     """Show a streaming reply in the `bubble` (a chat message) until it ends.
 
-    Finished markdown blocks are written once; only the growing tail is rewritten, at most every
-    TAIL_INTERVAL seconds (the first words at once), so the websocket carries about the reply's own size and
-    the browser renders a few small updates a second however fast the tokens come."""
+    Finished markdown blocks are written once (in batches of FREEZE_CHARS); only the growing tail is rewritten,
+    at most every TAIL_INTERVAL seconds (the first words at once), so the websocket carries a few times the
+    reply's own size and the browser renders a few small updates a second however fast the tokens come."""
+    st.html(HIDE_RUNNING_INDICATOR)  # style only: it goes to the page's event container and takes no space
     with bubble:
         thinking = st.empty()
         body = st.container()
@@ -307,14 +316,17 @@ def follow_live(
         elif text and reasoning:
             thinking.empty()
         stable = stable_prefix_length(text)
-        if stable > shown_stable and due:
+        fresh = False  # the tail is a new element: written with body.markdown, one delta instead of two
+        if stable > shown_stable and due and (stable - shown_stable >= FREEZE_CHARS or snapshot.done):
             tail.markdown(prepare_markdown(text[shown_stable:stable], allow_remote_images=allow_remote_images))
-            tail = body.empty()
-            shown_stable, last_tail = stable, None
+            shown_stable, last_tail, fresh = stable, None, True
         rest = text[shown_stable:] + ("" if snapshot.done else " ▌")
         if due and rest != last_tail and rest.strip():
-            tail.markdown(prepare_markdown(rest, streaming=not snapshot.done, allow_remote_images=allow_remote_images))
+            markdown = prepare_markdown(rest, streaming=not snapshot.done, allow_remote_images=allow_remote_images)
+            tail = body.markdown(markdown) if fresh else tail.markdown(markdown)
             last_tail, last_sent = rest, now
+        elif fresh:
+            tail = body.empty()
         if snapshot.done:
             return snapshot
         time.sleep(POLL_SECONDS)
