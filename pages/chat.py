@@ -7,11 +7,14 @@ script run, so the Stop button (and every other widget) interrupts the watching,
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.widgets.chat import ChatInputValue
 
 from db import branches, repository
+from db.models import Message
 from services import chat, conversations, endpoints, presets
 from services.chat import ChatError, ChatSettings, Turn
 from services.params import from_form
@@ -42,8 +45,8 @@ with rt.db.read() as session:
     conversation = repository.get_conversation(session, user, conversation_id)
     path = repository.message_path(session, conversation) if conversation else []
 
-if conversation_id is not None and conversation is None:
-    st.warning("Conversation not found: it may have been deleted, or the link is wrong.")
+not_found = conversation_id is not None and conversation is None
+if not_found:
     conversation_id = None
 if state.settings_need_loading(conversation_id):
     state.load_settings(conversation_id, ChatSettings.of(conversation) if conversation else None)
@@ -63,62 +66,22 @@ def submit(value: ChatInputValue, settings: ChatSettings | None) -> Turn:
         st.rerun()
 
 
-# A message submitted by this run is sent before anything is drawn: the reply starts while the page renders.
+# The page's three parts, created in the same order on every run. A run that sends a message shows the reply's
+# first words before it draws anything else; until then the browser keeps what the previous run drew there.
+header, history_box, live_box = st.container(), st.container(), st.container()
+with st.bottom:
+    stop_slot = st.empty()
+
+# A submitted message is sent before anything is drawn: the reply starts while the page renders.
 # The settings come from the widgets' values, which the previous run left in the session.
 submitted = state.submitted_message()
 early_params = from_form(state.form_values())[0] if submitted else None
-turn = submit(submitted, state.current_settings(early_params) if early_params else None) if submitted else None
-
-with st.sidebar:
-    history_slot = st.empty()
-    if not (turn is not None and turn.conversation_id != conversation_id):
-        with history_slot.container():
-            history_sidebar(rt, user, conversation_id)
-    # else: a conversation this run starts is listed once its first reply has ended (below)
-    st.divider()
-    view = endpoint_and_model(user.id, views)
-    presets_box = st.container()  # filled below, once the settings it saves are known
-    params = settings_panel()
-
-settings = state.current_settings(params) if params is not None else None
+early_settings = state.current_settings(early_params) if early_params else None
+turn = submit(submitted, early_settings) if submitted else None
+started_conversation = turn is not None and turn.conversation_id != conversation_id
 
 
-def save_preset(name: str) -> str | None:
-    if settings is None:
-        return "Fix the parameters first."
-    try:
-        presets.save_preset(rt, user, name, settings.system_prompt, settings.params)
-    except presets.PresetError as exc:
-        return str(exc)
-    return None
-
-
-with presets_box:
-    presets_panel(presets.list_presets(rt, user), on_save=save_preset,
-                  on_delete=lambda preset_id: presets.delete_preset(rt, user, preset_id))
-
-if conversation is not None and settings is not None and settings != ChatSettings.of(conversation):
-    chat.save_settings(rt, user, conversation.id, settings)
-
-title, menu, code_toggle = st.columns([8, 1, 2], vertical_alignment="bottom")
-title_slot = title.empty()
-title_slot.subheader(escape_markdown(conversation.title) if conversation else "New chat")
-if conversation is not None:
-    with menu:
-        conversation_menu(rt, user, conversation.id, conversation.title, conversation.pinned)
-code_toggle.button("Hide code" if state.show_code() else "View code", key="view_code", on_click=state.toggle_code,
-                   icon=":material/code:", type="tertiary")
-if view is not None:
-    st.caption(f"POST {chat_url(view.base_url)}")
-if state.show_code():
-    request_code(rt, user, conversation_id, settings)
-
-
-def stop(message_id: int) -> None:
-    rt.registry.stop(message_id)
-
-
-def act(action: Callable[[], object]) -> None:
+def act(settings: ChatSettings | None, action: Callable[[], object]) -> None:
     """Run a chat action from a button; a refusal is shown above the input instead of raising."""
     if settings is None:
         state.notify("chat", "A parameter in the sidebar is not valid: fix it first.")
@@ -129,79 +92,124 @@ def act(action: Callable[[], object]) -> None:
         state.notify("chat", str(exc))
 
 
-actions = Actions(
-    retry=lambda message_id: act(lambda: chat.retry(rt, user, message_id, settings)),
-    choose=lambda message_id, index: act(lambda: chat.choose_choice(rt, user, message_id, index)),
-    continue_=lambda message_id: act(lambda: chat.continue_reply(rt, user, message_id, settings)),
-    tool_results=lambda message_id, results: act(
-        lambda: chat.submit_tool_results(rt, user, message_id, results, settings)
-    ),
-    toggle_details=state.toggle_details,
-    switch=lambda message_id: conversations.switch_branch(rt, user, message_id),
-    edit=lambda message_id, text: act(lambda: chat.edit_and_resend(rt, user, message_id, text, settings)),
-    fork=lambda message_id: state.open_conversation(conversations.fork(rt, user, message_id)),
-    delete=lambda message_id: conversations.delete_message(rt, user, message_id),
-    toggle_tools=state.toggle_tools,
-)
+def actions_for(settings: ChatSettings | None) -> Actions:
+    return Actions(
+        retry=lambda message_id: act(settings, lambda: chat.retry(rt, user, message_id, settings)),
+        choose=lambda message_id, index: act(settings, lambda: chat.choose_choice(rt, user, message_id, index)),
+        continue_=lambda message_id: act(settings, lambda: chat.continue_reply(rt, user, message_id, settings)),
+        tool_results=lambda message_id, results: act(
+            settings, lambda: chat.submit_tool_results(rt, user, message_id, results, settings)
+        ),
+        toggle_details=state.toggle_details,
+        switch=lambda message_id: conversations.switch_branch(rt, user, message_id),
+        edit=lambda message_id, text: act(settings, lambda: chat.edit_and_resend(rt, user, message_id, text, settings)),
+        fork=lambda message_id: state.open_conversation(conversations.fork(rt, user, message_id)),
+        delete=lambda message_id: conversations.delete_message(rt, user, message_id),
+        toggle_tools=state.toggle_tools,
+    )
 
 
-live = path[-1] if path and path[-1].status == "streaming" else None
-settled = path[:-1] if live else path
-window = state.history_window(HISTORY_WINDOW)
-if len(settled) > window:
-    if st.button(f"Show earlier messages ({len(settled) - window} more)", key="show_earlier", type="tertiary"):
-        state.widen_history(HISTORY_WINDOW)
-        st.rerun()
-details, tools_open = state.details_open(), state.tools_open()
-siblings = conversations.sibling_groups(rt, user, conversation)
-for message in settled[-window:]:
-    render_message(message, actions=actions, last=message is path[-1], details=message.id in details,
-                   siblings=siblings.get(message.id, ()), tools_open=message.id == tools_open,
-                   allow_remote_images=rt.settings.allow_remote_images)
+@dataclass
+class Drawn:
+    """What drawing the page gave: the settings its widgets hold and the slots a finished reply updates."""
 
-notice = state.take_notice("chat")
-if notice:
-    st.error(notice)
+    settings: ChatSettings | None
+    title_slot: DeltaGenerator
+    history_slot: DeltaGenerator
+    counter: DeltaGenerator
 
-draft = state.take_draft()
-if draft is not None:
-    state.set_value(state.CHAT_INPUT, draft)
-with st.bottom:
-    stop_slot = st.empty()
-    st.chat_input("Message (attach images, text, code or PDF files)", key=state.CHAT_INPUT,
-                  accept_file="multiple", file_type=list(ACCEPTED_TYPES))
-    counter = st.empty()
+    def show_token_count(self, messages: list) -> None:
+        settings = self.settings
+        self.counter.caption(context_note(settings.model if settings else "", settings.system_prompt if settings else "",
+                                          messages))
 
 
-def show_token_count(messages: list) -> None:
-    counter.caption(context_note(settings.model if settings else "", settings.system_prompt if settings else "", messages))
+def draw_page(settled: list) -> Drawn:
+    """The sidebar, the title row, the history window and the input: everything but the live reply."""
+    with st.sidebar:
+        history_slot = st.empty()
+        if not started_conversation:  # a conversation this run starts is listed once its first reply has ended
+            with history_slot.container():
+                history_sidebar(rt, user, conversation_id)
+        st.divider()
+        view = endpoint_and_model(user.id, views)
+        presets_box = st.container()  # filled below, once the settings it saves are known
+        params = settings_panel()
+    settings = state.current_settings(params) if params is not None else None
+
+    def save_preset(name: str) -> str | None:
+        if settings is None:
+            return "Fix the parameters first."
+        try:
+            presets.save_preset(rt, user, name, settings.system_prompt, settings.params)
+        except presets.PresetError as exc:
+            return str(exc)
+        return None
+
+    with presets_box:
+        presets_panel(presets.list_presets(rt, user), on_save=save_preset,
+                      on_delete=lambda preset_id: presets.delete_preset(rt, user, preset_id))
+    if conversation is not None and settings is not None and settings != ChatSettings.of(conversation):
+        chat.save_settings(rt, user, conversation.id, settings)
+
+    with header:
+        if not_found:
+            st.warning("Conversation not found: it may have been deleted, or the link is wrong.")
+        title, menu, code_toggle = st.columns([8, 1, 2], vertical_alignment="bottom")
+        title_slot = title.empty()
+        title_slot.subheader(escape_markdown(conversation.title) if conversation else "New chat")
+        if conversation is not None:
+            with menu:
+                conversation_menu(rt, user, conversation.id, conversation.title, conversation.pinned)
+        code_toggle.button("Hide code" if state.show_code() else "View code", key="view_code",
+                           on_click=state.toggle_code, icon=":material/code:", type="tertiary")
+        if view is not None:
+            st.caption(f"POST {chat_url(view.base_url)}")
+        if state.show_code():
+            request_code(rt, user, conversation_id, settings)
+
+    with history_box:
+        window = state.history_window(HISTORY_WINDOW)
+        if len(settled) > window:
+            if st.button(f"Show earlier messages ({len(settled) - window} more)", key="show_earlier", type="tertiary"):
+                state.widen_history(HISTORY_WINDOW)
+                st.rerun()
+        actions = actions_for(settings)
+        details, tools_open = state.details_open(), state.tools_open()
+        siblings = conversations.sibling_groups(rt, user, conversation)
+        for message in settled[-window:]:
+            render_message(message, actions=actions, last=message is path[-1], details=message.id in details,
+                           siblings=siblings.get(message.id, ()), tools_open=message.id == tools_open,
+                           allow_remote_images=rt.settings.allow_remote_images)
+        notice = state.take_notice("chat")
+        if notice:
+            st.error(notice)
+
+    draft = state.take_draft()
+    if draft is not None:
+        state.set_value(state.CHAT_INPUT, draft)
+    with st.bottom:
+        st.chat_input("Message (attach images, text, code or PDF files)", key=state.CHAT_INPUT,
+                      accept_file="multiple", file_type=list(ACCEPTED_TYPES))
+        drawn = Drawn(settings, title_slot, history_slot, st.empty())
+    drawn.show_token_count(path)
+    return drawn
 
 
-show_token_count(path)
-
-if turn is not None:
-    # Follow the reply in this same run: a rerun first would cost a whole page render before the first word.
-    started_conversation = turn.conversation_id != conversation_id
-    state.open_conversation(turn.conversation_id)
-    state.load_settings(turn.conversation_id, None)
-    with rt.db.read() as session:
-        live = repository.get_message(session, user, turn.assistant_message_id)
-        asked = repository.get_message(session, user, live.parent_id) if live and live.parent_id else None
-    if asked is not None:
-        render_message(asked, actions=actions, allow_remote_images=rt.settings.allow_remote_images)
-        settled = [*settled, asked]
-
-if live is not None:
-    stop_slot.button("Stop generating", key="stop_generation", on_click=stop, args=(live.id,), icon=":material/stop_circle:")
-    slot = st.empty()
+def follow(live: Message, on_first_words: Callable[[], None] | None) -> None:
+    """Show the streaming reply until it ends, then what goes under it."""
+    stop_slot.button("Stop generating", key="stop_generation", on_click=rt.registry.stop, args=(live.id,),
+                     icon=":material/stop_circle:")
+    slot = live_box.empty()
     bubble = slot.container().chat_message("assistant")
     follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), bubble,
-                allow_remote_images=rt.settings.allow_remote_images)
+                allow_remote_images=rt.settings.allow_remote_images, on_first_words=on_first_words)
     stop_slot.empty()
     with rt.db.read() as session:
         finished = repository.get_message(session, user, live.id)
         groups = branches.sibling_groups(session, user, finished.conversation_id) if finished else {}
     if finished is not None:
+        actions = actions_for(drawn.settings)
         if needs_full_render(finished):  # replace the live view by the finished reply: tabs, tools, badges
             with slot.container():
                 render_message(finished, actions=actions, last=True, siblings=groups.get(finished.id, ()),
@@ -209,12 +217,40 @@ if live is not None:
         else:  # the streamed text is the reply: add what goes under it
             with bubble:
                 render_reply_footer(finished, actions=actions, last=True, details=False)
-            message_toolbar(finished, actions, groups.get(finished.id, ()), tools_open=False)
-        show_token_count([*settled, finished])
-    if turn is not None and started_conversation:  # show the new conversation's title and its place in the list
+            with live_box:
+                message_toolbar(finished, actions, groups.get(finished.id, ()), tools_open=False)
+        drawn.show_token_count([*settled, finished])
+    if started_conversation:  # show the new conversation's title and its place in the list
         with rt.db.read() as session:
             started = repository.get_conversation(session, user, turn.conversation_id)
         if started is not None:
-            title_slot.subheader(escape_markdown(started.title))
-            with history_slot.container():
+            drawn.title_slot.subheader(escape_markdown(started.title))
+            with drawn.history_slot.container():
                 history_sidebar(rt, user, started.id)
+
+
+live = path[-1] if path and path[-1].status == "streaming" else None
+settled = path[:-1] if live else path
+asked = None
+if turn is not None:
+    with rt.db.read() as session:
+        live = repository.get_message(session, user, turn.assistant_message_id)
+        asked = repository.get_message(session, user, live.parent_id) if live and live.parent_id else None
+    if asked is not None:
+        with live_box:
+            render_message(asked, actions=actions_for(early_settings), allow_remote_images=rt.settings.allow_remote_images)
+
+
+def draw_after_first_words() -> None:
+    global drawn  # the page script's own name: follow() uses it once the reply has ended
+    drawn = draw_page(settled)
+    state.open_conversation(turn.conversation_id)
+    state.load_settings(turn.conversation_id, None)
+    if asked is not None:
+        settled.append(asked)
+
+
+if turn is None or live is None:
+    drawn = draw_page(settled)
+if live is not None:
+    follow(live, draw_after_first_words if turn is not None else None)

@@ -22,6 +22,9 @@ TAIL_INTERVAL = 0.3  # how often its growing tail is sent to the browser
 # Finished blocks leave the tail once they hold this many characters: each freeze costs a second update, and
 # the browser's cost grows with the number of updates more than with their size (benchmarks/README.md).
 FREEZE_CHARS = 400
+FIRST_WORDS_WAIT = 0.3  # the longest the rest of the page waits for a reply's first words
+# ...and how long after them: sent together, the browser would paint the first words only with the whole page.
+PAINT_GAP = 0.1
 STATUS_NOTES = {"stopped": "Stopped: the reply was cut where you pressed Stop."}
 
 Retry = Callable[[int], None]
@@ -278,18 +281,34 @@ HIDE_RUNNING_INDICATOR = "<style>[data-testid=stStatusWidget]{display:none}</sty
 
 
 def follow_live(
-    read: Callable[[], Snapshot | None], bubble: DeltaGenerator, *, allow_remote_images: bool = True
+    read: Callable[[], Snapshot | None], bubble: DeltaGenerator, *, allow_remote_images: bool = True,
+    on_first_words: Callable[[], None] | None = None,
 ) -> Snapshot | None:
     """Show a streaming reply in the `bubble` (a chat message) until it ends.
 
     Finished markdown blocks are written once (in batches of FREEZE_CHARS); only the growing tail is rewritten,
     at most every TAIL_INTERVAL seconds (the first words at once), so the websocket carries a few times the
-    reply's own size and the browser renders a few small updates a second however fast the tokens come."""
+    reply's own size and the browser renders a few small updates a second however fast the tokens come.
+    `on_first_words` runs once, as soon as the first words are shown (or FIRST_WORDS_WAIT has passed without
+    any): the page draws the rest of itself there, so the reply does not wait for it."""
     st.html(HIDE_RUNNING_INDICATOR)  # style only: it goes to the page's event container and takes no space
     with bubble:
         thinking = st.empty()
         body = st.container()
         tail = body.empty()
+    started, first_words_at = time.monotonic(), None
+
+    def shown(anything: bool, last: bool = False) -> None:
+        """Run on_first_words once the first words have had time to be painted (or none came in time)."""
+        nonlocal on_first_words, first_words_at
+        if on_first_words is None:
+            return
+        now = time.monotonic()
+        first_words_at = first_words_at or (now if anything else None)
+        if last or (first_words_at and now - first_words_at >= PAINT_GAP) or now - started >= FIRST_WORDS_WAIT:
+            draw, on_first_words = on_first_words, None
+            draw()
+
     shown_stable, last_tail, last_sent = 0, None, 0.0
     snapshot = read()
     tabs: list[DeltaGenerator] = []
@@ -300,6 +319,7 @@ def follow_live(
         for slot, text in zip(tabs, snapshot.choices):
             slot.markdown(prepare_markdown(text + ("" if snapshot.done else " ▌"), streaming=True,
                                            allow_remote_images=allow_remote_images))
+        shown(True, last=snapshot.done)
         if snapshot.done:
             return snapshot
         time.sleep(TAIL_INTERVAL)
@@ -309,7 +329,7 @@ def follow_live(
         if not reasoning:
             reasoning, text = split_reasoning(text)
         now = time.monotonic()
-        due = snapshot.done or last_tail is None or now - last_sent >= TAIL_INTERVAL
+        due = snapshot.done or tail_due(last_tail, now - last_sent)
         if reasoning and not text and due:
             thinking.caption("Thinking… " + reasoning[-300:].replace("\n", " "))
             last_sent = now
@@ -327,11 +347,19 @@ def follow_live(
             last_tail, last_sent = rest, now
         elif fresh:
             tail = body.empty()
+        shown(bool(text or reasoning), last=snapshot.done)
         if snapshot.done:
             return snapshot
         time.sleep(POLL_SECONDS)
         snapshot = read()
+    shown(True, last=True)
     return snapshot
+
+
+def tail_due(shown_tail: str | None, since_sent: float) -> bool:
+    """Whether the tail may be rewritten now: at most every TAIL_INTERVAL, but at once while the bubble shows no
+    words yet (nothing, or only the cursor), so the first words never wait for the interval."""
+    return not (shown_tail or "").strip(" ▌") or since_sent >= TAIL_INTERVAL
 
 
 def needs_full_render(message: Message) -> bool:
