@@ -66,9 +66,10 @@ def submit(value: ChatInputValue, settings: ChatSettings | None) -> Turn:
         st.rerun()
 
 
-# The page's three parts, created in the same order on every run. A run that sends a message shows the reply's
-# first words before it draws anything else; until then the browser keeps what the previous run drew there.
-header, history_box, live_box = st.container(), st.container(), st.container()
+# The page's parts, created in the same order on every run. A run that sends a message shows the reply's first
+# words before it draws the sidebar and the title; until then the browser keeps what the previous run drew there
+# (a container drawn where the previous run had one keeps its children until they are replaced).
+header, history_box = st.container(), st.container()
 with st.bottom:
     stop_slot = st.empty()
 
@@ -124,8 +125,35 @@ class Drawn:
                                           messages))
 
 
-def draw_page(settled: list) -> Drawn:
-    """The sidebar, the title row, the history window and the input: everything but the live reply."""
+def draw_history(settled: list, settings: ChatSettings | None) -> None:
+    """The conversation so far, from the last HISTORY_WINDOW messages (more on request)."""
+    with history_box:
+        window = state.history_window(HISTORY_WINDOW)
+        if len(settled) > window:
+            if st.button(f"Show earlier messages ({len(settled) - window} more)", key="show_earlier", type="tertiary"):
+                state.widen_history(HISTORY_WINDOW)
+                st.rerun()
+        actions = actions_for(settings)
+        details, tools_open = state.details_open(), state.tools_open()
+        siblings = conversations.sibling_groups(rt, user, conversation)
+        for message in settled[-window:]:
+            render_message(message, actions=actions, last=message is path[-1], details=message.id in details,
+                           siblings=siblings.get(message.id, ()), tools_open=message.id == tools_open,
+                           allow_remote_images=rt.settings.allow_remote_images)
+        notice = state.take_notice("chat")
+        if notice:
+            st.error(notice)
+
+
+def open_live_box() -> DeltaGenerator:
+    """Where the last exchange goes: one of two slots, the other one each run, so that a new reply never shows the
+    previous reply's blocks (its children there) meanwhile. Opened after the history, which takes them over."""
+    slots = [st.empty(), st.empty()]
+    return slots[state.next_live_slot()].container()
+
+
+def draw_page() -> Drawn:
+    """The sidebar, the title row and the input: everything but the conversation."""
     with st.sidebar:
         history_slot = st.empty()
         if not started_conversation:  # a conversation this run starts is listed once its first reply has ended
@@ -167,23 +195,6 @@ def draw_page(settled: list) -> Drawn:
             st.caption(f"POST {chat_url(view.base_url)}")
         if state.show_code():
             request_code(rt, user, conversation_id, settings)
-
-    with history_box:
-        window = state.history_window(HISTORY_WINDOW)
-        if len(settled) > window:
-            if st.button(f"Show earlier messages ({len(settled) - window} more)", key="show_earlier", type="tertiary"):
-                state.widen_history(HISTORY_WINDOW)
-                st.rerun()
-        actions = actions_for(settings)
-        details, tools_open = state.details_open(), state.tools_open()
-        siblings = conversations.sibling_groups(rt, user, conversation)
-        for message in settled[-window:]:
-            render_message(message, actions=actions, last=message is path[-1], details=message.id in details,
-                           siblings=siblings.get(message.id, ()), tools_open=message.id == tools_open,
-                           allow_remote_images=rt.settings.allow_remote_images)
-        notice = state.take_notice("chat")
-        if notice:
-            st.error(notice)
 
     draft = state.take_draft()
     if draft is not None:
@@ -231,26 +242,31 @@ def follow(live: Message, on_first_words: Callable[[], None] | None) -> None:
 
 live = path[-1] if path and path[-1].status == "streaming" else None
 settled = path[:-1] if live else path
-asked = None
-if turn is not None:
+if turn is None:
+    drawn = draw_page()
+    draw_history(settled, drawn.settings)
+    live_box = open_live_box()
+    if live is not None:
+        follow(live, None)
+else:
+    # The conversation and the sent message first, then the reply's first words, then the rest of the page.
+    draw_history(settled, early_settings)
+    live_box = open_live_box()
     with rt.db.read() as session:
         live = repository.get_message(session, user, turn.assistant_message_id)
         asked = repository.get_message(session, user, live.parent_id) if live and live.parent_id else None
     if asked is not None:
         with live_box:
             render_message(asked, actions=actions_for(early_settings), allow_remote_images=rt.settings.allow_remote_images)
+        settled = [*settled, asked]
 
+    def draw_after_first_words() -> None:
+        global drawn  # the page script's own name: follow() uses it once the reply has ended
+        drawn = draw_page()
+        state.open_conversation(turn.conversation_id)
+        state.load_settings(turn.conversation_id, None)
 
-def draw_after_first_words() -> None:
-    global drawn  # the page script's own name: follow() uses it once the reply has ended
-    drawn = draw_page(settled)
-    state.open_conversation(turn.conversation_id)
-    state.load_settings(turn.conversation_id, None)
-    if asked is not None:
-        settled.append(asked)
-
-
-if turn is None or live is None:
-    drawn = draw_page(settled)
-if live is not None:
-    follow(live, draw_after_first_words if turn is not None else None)
+    if live is None:  # deleted meanwhile (another tab)
+        draw_after_first_words()
+    else:
+        follow(live, draw_after_first_words)

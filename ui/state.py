@@ -178,6 +178,16 @@ def toggle_tools(message_id: int) -> None:
     st.session_state[_TOOLS_OPEN] = None if tools_open() == message_id else message_id
 
 
+_LIVE_SLOT = "live_slot"  # which of the chat page's two live-reply slots this run uses
+
+
+def next_live_slot() -> int:
+    """0 or 1, the other one than the previous run's."""
+    slot = 1 - st.session_state.get(_LIVE_SLOT, 1)
+    st.session_state[_LIVE_SLOT] = slot
+    return slot
+
+
 def submitted_message() -> Any:
     """What the chat input sent in the click that started this run (a ChatInputValue), else None."""
     value = st.session_state.get(CHAT_INPUT)

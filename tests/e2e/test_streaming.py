@@ -9,6 +9,7 @@ from tests.e2e.conftest import APP_KEY, RunningApp
 from tests.e2e.ui import (
     STOP_BUTTON,
     assert_prefix,
+    normalize,
     assert_signed_with,
     assistant_bubbles,
     open_app,
@@ -84,3 +85,37 @@ def test_reload_mid_stream_keeps_following(app: RunningApp, page: Page, fake_ope
     assert grown.startswith(after_reload)
     wait_until(lambda: reply_text(page) == full, what="the whole reply")
     expect(page.locator(STOP_BUTTON)).to_have_count(0)
+
+
+# Checked on every animation frame while the next message is sent and its reply streams.
+_WATCH_JS = """() => {
+  window.__frames = [];
+  const watch = () => {
+    const bubbles = [...document.querySelectorAll('[data-testid=stChatMessage]')].map(b => b.innerText);
+    window.__frames.push(bubbles);
+    if (window.__frames.length < 100000) requestAnimationFrame(watch);
+  };
+  watch();
+}"""
+
+
+def test_sending_again_keeps_the_earlier_exchange_in_place(app: RunningApp, page: Page, fake_openai: FakeOpenAI) -> None:
+    # A first reply long enough to be written in several blocks, then a second one streamed slowly.
+    first = "\n\n".join(words(20, tag=f"a{paragraph}x") for paragraph in range(8))
+    fake_openai.enqueue(Reply(content=first, rate=400), Reply(content=words(40, tag="b"), rate=20))
+    open_app(page, app.url)
+    send_message(page, "First question")
+    wait_until(lambda: reply_text(page) == normalize(first), what="the first reply")
+    wait_ready(page)
+
+    page.evaluate(_WATCH_JS)
+    send_message(page, "Second question")
+    wait_until(lambda: reply_text(page) == words(40, tag="b"), what="the second reply")
+    frames = page.evaluate("window.__frames")
+
+    assert len(frames) > 10
+    for bubbles in frames:
+        shown = "\n".join(bubbles)
+        assert "First question" in shown and "a7x19" in shown, "the earlier exchange left the page while sending"
+        new_reply = [text for text in bubbles if "b00" in text]
+        assert not any("a0x" in text for text in new_reply), "the new reply's bubble showed the previous reply's text"
