@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from services.endpoints import EndpointView
 from services.presets import PresetView
@@ -59,36 +58,52 @@ def settings_panel() -> ChatParams | None:
     """System prompt and parameters; returns them validated, or None after showing, next to each field, why not."""
     st.text_area("System prompt", key=state.SYSTEM_PROMPT, height=100, placeholder="You are a helpful assistant.")
     form = state.form_values()
-    slots: dict[str, DeltaGenerator] = {}
+    # Checked before the fields are drawn (the values are already in the session), so each problem is written
+    # right under its field, and a field without one costs no placeholder.
+    params, errors = from_form(form)
+    remarks = [(field, reason, st.error) for field, reason in errors.items()]
+    remarks += [(field, note, st.info) for field, note in (params.notes() if params else [])]
+
+    placed: set[str] = set()
+
+    def remark(field: str) -> None:
+        placed.add(field)
+        for name, text, show in remarks:
+            if name == field:
+                show(text)
+
     st.caption("Parameters left empty are not set: they are left out of the request.")
 
     with st.expander("Sampling", expanded=True):
         for name in ("temperature", "top_p", "n", "seed"):
-            slots[name] = _number(SPECS[name])
+            _number(SPECS[name])
+            remark(name)
     with st.expander("Length and stop"):
-        slots["max_tokens"] = _number(SPECS["max_tokens"])
+        _number(SPECS["max_tokens"])
+        remark("max_tokens")
         st.text_area("stop", key=state.param_key("stop"), height=80, help=HELP["stop"], placeholder="one sequence per line")
-        slots["stop"] = st.empty()
+        remark("stop")
     with st.expander("Penalties and bias"):
         for name in ("presence_penalty", "frequency_penalty"):
-            slots[name] = _number(SPECS[name])
+            _number(SPECS[name])
+            remark(name)
         st.text_area("logit_bias", key=state.param_key("logit_bias"), height=80, help=HELP["logit_bias"], placeholder='{"50256": -100}')
-        slots["logit_bias"] = st.empty()
+        remark("logit_bias")
     with st.expander("Output", expanded=form["response_format"] is not None):
         st.toggle("stream", key=state.param_key("stream"), help="Show the answer token by token as it is generated.")
         st.toggle("include usage", key=state.param_key("include_usage"), help=HELP["include_usage"], disabled=not form["stream"])
         spec = SPECS["response_format"]
         st.selectbox("response_format", spec.options, index=None, key=state.param_key("response_format"), placeholder="not set", help=spec.help)
-        slots["response_format"] = st.empty()
+        remark("response_format")
         if form["response_format"] == "json_schema":
             st.text_input("schema name", key=state.param_key("json_schema_name"))
             st.checkbox("strict", key=state.param_key("json_schema_strict"))
             st.text_area("schema", key=state.param_key("json_schema"), height=160, help=HELP["json_schema"],
                          placeholder='{"type": "object", "properties": {…}}')
-        slots["json_schema"] = st.empty()
+        remark("json_schema")
     with st.expander("Tools", expanded=bool(form["tools"])):
         st.text_area("tools", key=state.param_key("tools"), height=160, help=HELP["tools"], placeholder="[]")
-        slots["tools"] = st.empty()
+        remark("tools")
         notice = state.take_notice("tools")
         if notice:
             st.warning(notice)
@@ -98,23 +113,21 @@ def settings_panel() -> ChatParams | None:
         names = _tool_names_or_empty(form["tools"])
         st.selectbox("tool_choice", [*TOOL_CHOICE_KEYWORDS, *names], index=None, key=state.param_key("tool_choice"),
                      placeholder="not set", help=HELP["tool_choice"], disabled=not names)
-        slots["tool_choice"] = st.empty()
+        remark("tool_choice")
     with st.expander("Advanced"):
         st.text_input("user", key=state.param_key("user"), help=HELP["user"])
-        slots["user"] = st.empty()
+        remark("user")
         st.text_area("extra body", key=state.param_key("extra_body"), height=100, help=HELP["extra_body"],
                      placeholder='{"top_k": 40}')
-        slots["extra_body"] = st.empty()
+        remark("extra_body")
 
-    params, errors = from_form(state.form_values())
-    for field, reason in errors.items():
-        slots.get(field, st).error(reason)
-    for field, note in (params.notes() if params else []):
-        slots.get(field, st).info(note)
+    for field, text, show in remarks:
+        if field not in placed:
+            show(text)
     return params
 
 
-def _number(spec: NumberSpec) -> DeltaGenerator:
+def _number(spec: NumberSpec) -> None:
     is_int = spec.kind == "int"
     bounded = spec.name != "seed"  # seeds span int64, beyond what a browser number holds exactly
     st.number_input(
@@ -128,7 +141,6 @@ def _number(spec: NumberSpec) -> DeltaGenerator:
         help=spec.help,
         format=None if is_int else "%.2f",
     )
-    return st.empty()
 
 
 def _tool_names_or_empty(text: str) -> list[str]:

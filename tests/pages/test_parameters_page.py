@@ -31,8 +31,8 @@ def error_next_to(at, key: str) -> str | None:
     for expander in at.sidebar.expander:
         children = list(expander.children.values())
         for i, child in enumerate(children):
-            if getattr(child, "key", None) == key and i + 1 < len(children):
-                following = children[i + 1]
+            if getattr(child, "key", None) == key:
+                following = children[i + 1] if i + 1 < len(children) else None
                 return following.value if isinstance(following, Error) else None
     raise AssertionError(f"no sidebar widget {key}")
 
