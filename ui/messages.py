@@ -335,9 +335,11 @@ def follow_live(
             last_sent = now
         elif text and reasoning:
             thinking.empty()
-        stable = stable_prefix_length(text)
+        # Scanned only when something may be sent, and only past the written blocks: each ends where a block
+        # does, so the scan starts outside any fence; a long reply is not re-read twenty times a second.
+        stable = shown_stable + stable_prefix_length(text[shown_stable:]) if due else shown_stable
         fresh = False  # the tail is a new element: written with body.markdown, one delta instead of two
-        if stable > shown_stable and due and (stable - shown_stable >= FREEZE_CHARS or snapshot.done):
+        if stable > shown_stable and (stable - shown_stable >= FREEZE_CHARS or snapshot.done):
             tail.markdown(prepare_markdown(text[shown_stable:stable], allow_remote_images=allow_remote_images))
             shown_stable, last_tail, fresh = stable, None, True
         rest = text[shown_stable:] + ("" if snapshot.done else " ▌")

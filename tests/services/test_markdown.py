@@ -148,3 +148,14 @@ def test_every_cut_of_a_real_answer_ends_at_a_block_boundary_and_only_grows() ->
         assert stable.count("```") % 2 == 0 and stable.count("~~~") % 2 == 0 and stable.count("$$") % 2 == 0
         previous = n
     assert ANSWER[:previous].endswith("````\n\n")  # in the end, all but the last paragraph is stable
+
+
+def test_scanning_on_from_a_stable_prefix_gives_the_same_as_scanning_it_all() -> None:
+    # The live view scans only past the blocks it has written; that must find the same boundary.
+    starts = sorted({stable_prefix_length(ANSWER[:cut]) for cut in range(0, len(ANSWER) + 1, 7)})
+    assert len(starts) > 5
+    for cut in range(0, len(ANSWER) + 1, 3):
+        text = ANSWER[:cut]
+        whole = stable_prefix_length(text)
+        for start in (s for s in starts if s <= whole):
+            assert start + stable_prefix_length(text[start:]) == whole, (cut, start)
