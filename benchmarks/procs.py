@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-NAIVE_APP = Path(__file__).with_name("naive_app.py")
+# The baselines, run from their data folder on Streamlit's defaults.
+BASELINE_APPS = {"naive": Path(__file__).with_name("naive_app.py"), "static": Path(__file__).with_name("static_app.py")}
 MODEL = "fake-gpt"
 API_KEY = "sk-bench-0000"
 START_TIMEOUT = 60.0
@@ -151,10 +152,10 @@ def app_env(data_dir: Path, base_url: str, **extra: str) -> dict[str, str]:
 
 
 def start_streamlit(script: str, data_dir: Path, base_url: str, log_dir: Path, **extra_env: str) -> StreamlitApp:
-    """`streamlit run <script>`: "app.py" from the app's folder (with its .streamlit/config.toml), "naive" from
-    its data folder, so the baseline runs on Streamlit's defaults whatever RelayChat's config tunes."""
-    naive = script == "naive"
-    script = str(NAIVE_APP) if naive else script
+    """`streamlit run <script>`: "app.py" from the app's folder (with its .streamlit/config.toml), "naive" or
+    "static" from its data folder, so a baseline runs on Streamlit's defaults whatever RelayChat's config tunes."""
+    baseline = script in BASELINE_APPS
+    script = str(BASELINE_APPS[script]) if baseline else script
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", script,
@@ -165,7 +166,7 @@ def start_streamlit(script: str, data_dir: Path, base_url: str, log_dir: Path, *
     env = app_env(data_dir, base_url, **extra_env)
     name = Path(script).stem
     process = spawn(f"streamlit {name}", command, log_dir / f"{name}-{port}.log", env,
-                    cwd=data_dir if naive else _app_dir)
+                    cwd=data_dir if baseline else _app_dir)
     url = f"http://127.0.0.1:{port}"
     try:
         startup = wait_for_http(process, f"{url}/_stcore/health", expect="ok")

@@ -63,6 +63,7 @@ class ScenarioRuns:
     direct: list[DirectTiming] = field(default_factory=list)
     turns: dict[str, list[TurnResult]] = field(default_factory=lambda: {app: [] for app in APPS})
     server_startup_s: dict[str, list[float]] = field(default_factory=lambda: {app: [] for app in APPS})
+    floor: list[TurnResult] = field(default_factory=list)  # the finished answer drawn once (static_app.py)
 
 
 def timeout_for(direct: DirectTiming) -> float:
@@ -88,6 +89,10 @@ def run_scenario(scenario: Scenario, runs: int, work_dir: Path, log: Callable[[s
                         work_dir / f"{scenario.name}-{app}-{index}-{attempt}", results), log)
                     results.turns[app].append(turn)
                     log(f"  run {index + 1}/{runs} {app}: {_describe(turn)}")
+                floor = _floor_turn(browser, fake.base_url, reply, timeout_for(direct),
+                                    work_dir / f"{scenario.name}-static-{index}")
+                results.floor.append(floor)
+                log(f"  run {index + 1}/{runs} the answer drawn once: browser CPU {floor.browser_cpu_s:.2f} s")
     finally:
         fake.stop()
     return results
@@ -111,6 +116,21 @@ def _browser_turn(browser: Browser, app: str, script: str, base_url: str, reply:
     try:
         page.open(server.url)
         return run_turn(app, page, reply, PROMPT, timeout_s, server.process.pid)
+    finally:
+        page.close()
+        server.stop()
+
+
+def _floor_turn(browser: Browser, base_url: str, reply: Answer, timeout_s: float, data_dir: Path) -> TurnResult:
+    """The same turn on a page that draws the whole answer at once: what the browser pays for the answer alone."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    answer_file = data_dir / "answer.md"
+    answer_file.write_text(reply.text)
+    server = start_streamlit("static", data_dir, base_url, data_dir.parent, STATIC_ANSWER_FILE=str(answer_file))
+    page = BenchPage(browser)
+    try:
+        page.open(server.url)
+        return run_turn("static", page, reply, PROMPT, timeout_s, server.process.pid)
     finally:
         page.close()
         server.stop()

@@ -97,6 +97,9 @@ def streaming_table(runs: ScenarioRuns) -> Table:
     rows.append(Row("browser CPU per 1k tokens (renderer TaskDuration)", ours, theirs, "",
                     _target("≤ ", targets.browser_cpu_per_1k_tokens_s, " s"),
                     _check(value, targets.browser_cpu_per_1k_tokens_s)))
+    if runs.floor:
+        rows.append(Row("  … the finished answer drawn once, on a static page (the floor)", "", "",
+                        fmt(median(t.browser_cpu_s / k_tokens for t in runs.floor), " s", 2)))
     ours, theirs, _ = both(lambda t: t.chromium_cpu_s / k_tokens, " s", 2)
     rows.append(Row("Chromium CPU per 1k tokens, all processes", ours, theirs))
     ours, theirs, _ = both(lambda t: (t.server_cpu_s or 0) / k_tokens, " s", 2)
@@ -105,6 +108,8 @@ def streaming_table(runs: ScenarioRuns) -> Table:
         f"{len(relay)} run(s); medians; each browser run against a fresh server and database; the direct client "
         "streams the same request in the same run.",
         "Unfinished runs: bytes, frames and CPU are counted until the run was given up; times are left out.",
+        "The floor: benchmarks/static_app.py draws the whole answer as one st.markdown when the message is sent; "
+        "its browser CPU is what drawing the answer costs any Streamlit page, streaming aside.",
         f"The probe's own share of browser CPU: {fmt(median(t.probe_cpu_s for t in relay + naive), ' s', 3)} "
         "(median per run).",
     ]
