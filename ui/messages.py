@@ -298,14 +298,19 @@ def follow_live(
         tail = body.empty()
     started, first_words_at = time.monotonic(), None
 
+    def page_due(now: float) -> bool:
+        """Whether on_first_words runs now: once the first words have had time to be painted, or none came."""
+        return on_first_words is not None and (
+            (first_words_at is not None and now - first_words_at >= PAINT_GAP) or now - started >= FIRST_WORDS_WAIT
+        )
+
     def shown(anything: bool, last: bool = False) -> None:
-        """Run on_first_words once the first words have had time to be painted (or none came in time)."""
         nonlocal on_first_words, first_words_at
         if on_first_words is None:
             return
         now = time.monotonic()
         first_words_at = first_words_at or (now if anything else None)
-        if last or (first_words_at and now - first_words_at >= PAINT_GAP) or now - started >= FIRST_WORDS_WAIT:
+        if last or page_due(now):
             draw, on_first_words = on_first_words, None
             draw()
 
@@ -329,7 +334,8 @@ def follow_live(
         if not reasoning:
             reasoning, text = split_reasoning(text)
         now = time.monotonic()
-        due = snapshot.done or tail_due(last_tail, now - last_sent)
+        # What arrived goes out before the page is drawn: a fast reply must not wait behind the sidebar.
+        due = snapshot.done or page_due(now) or tail_due(last_tail, now - last_sent)
         if reasoning and not text and due:
             thinking.caption("Thinking… " + reasoning[-300:].replace("\n", " "))
             last_sent = now
