@@ -103,9 +103,9 @@ def send_message(
         raise ChatError("message", "The message is empty.")
     _check(settings)
     with runtime.db.write() as session:
-        _require_endpoint(session, user, settings)
         conversation = repository.get_conversation(session, user, conversation_id)
         if conversation is None:
+            endpoint = _require_endpoint(session, user, settings)
             conversation = repository.create_conversation(
                 session,
                 user,
@@ -115,12 +115,12 @@ def send_message(
                 params=settings.params.to_dict(),
             )
         else:
-            _save_settings(session, user, conversation, settings)
+            endpoint = _save_settings(session, user, conversation, settings)
         user_message = repository.add_message(
             session, conversation, role="user", content=text, parent_id=conversation.current_leaf_id,
             attachments=[a.to_json() for a in attachments] or None,
         )
-        job = _start_reply(runtime, session, user, conversation, parent=user_message, settings=settings)
+        job = _start_reply(runtime, session, conversation, parent=user_message, endpoint=endpoint, settings=settings)
     runtime.registry.start(job)
     return Turn(conversation.id, job.message_id)
 
@@ -133,20 +133,23 @@ def retry(runtime: Runtime, user: User, message_id: int, settings: ChatSettings)
         if failed is None or failed.parent_id is None:
             raise ChatError("message", "That reply no longer exists.")
         conversation = failed.conversation
-        _require_endpoint(session, user, settings)
-        _save_settings(session, user, conversation, settings)
+        endpoint = _save_settings(session, user, conversation, settings)
         parent = repository.get_message(session, user, failed.parent_id)
         assert parent is not None  # the foreign key guarantees it
-        job = _start_reply(runtime, session, user, conversation, parent=parent, settings=settings)
+        job = _start_reply(runtime, session, conversation, parent=parent, endpoint=endpoint, settings=settings)
     runtime.registry.start(job)
     return Turn(conversation.id, job.message_id)
 
 
 def save_settings(runtime: Runtime, user: User, conversation_id: int, settings: ChatSettings) -> None:
-    with runtime.db.write() as session:
-        conversation = repository.get_conversation(session, user, conversation_id)
-        if conversation is not None:
-            _save_settings(session, user, conversation, settings)
+    """Remember the sidebar's settings with the conversation; kept as they were while the endpoint is gone."""
+    try:
+        with runtime.db.write() as session:
+            conversation = repository.get_conversation(session, user, conversation_id)
+            if conversation is not None:
+                _save_settings(session, user, conversation, settings)
+    except ChatError:
+        pass
 
 
 def _check(settings: ChatSettings) -> None:
@@ -165,7 +168,9 @@ def _require_endpoint(session: Any, user: User, settings: ChatSettings) -> Endpo
     return endpoint
 
 
-def _save_settings(session: Any, user: User, conversation: Conversation, settings: ChatSettings) -> None:
+def _save_settings(session: Any, user: User, conversation: Conversation, settings: ChatSettings) -> Endpoint:
+    """Store the settings with the conversation; returns their endpoint, checked first (see _require_endpoint)."""
+    endpoint = _require_endpoint(session, user, settings)
     repository.update_conversation_settings(
         session,
         user,
@@ -175,12 +180,13 @@ def _save_settings(session: Any, user: User, conversation: Conversation, setting
         system_prompt=settings.system_prompt,
         params=settings.params.to_dict(),
     )
+    return endpoint
 
 
 def _start_reply(
-    runtime: Runtime, session: Any, user: User, conversation: Conversation, *, parent: Message, settings: ChatSettings
+    runtime: Runtime, session: Any, conversation: Conversation, *, parent: Message, endpoint: Endpoint,
+    settings: ChatSettings,
 ) -> GenerationJob:
-    endpoint = _require_endpoint(session, user, settings)
     access = endpoint_access(endpoint, runtime.keybox)
     conversation.current_leaf_id = parent.id
     session.flush()
@@ -248,14 +254,14 @@ def submit_tool_results(
         if missing:
             raise ChatError("tool_results", f"Type a result for every tool call (missing: {', '.join(missing)}).")
         conversation = assistant.conversation
-        _save_settings(session, user, conversation, settings)
+        endpoint = _save_settings(session, user, conversation, settings)
         parent = assistant
         for call in assistant.tool_calls:
             parent = repository.add_message(
                 session, conversation, role="tool", content=results[call["id"]], parent_id=parent.id,
                 tool_call_id=call["id"],
             )
-        job = _start_reply(runtime, session, user, conversation, parent=parent, settings=settings)
+        job = _start_reply(runtime, session, conversation, parent=parent, endpoint=endpoint, settings=settings)
     runtime.registry.start(job)
     return Turn(conversation.id, job.message_id)
 
@@ -287,8 +293,8 @@ def edit_and_resend(runtime: Runtime, user: User, message_id: int, text: str, se
         except BranchError as exc:
             raise ChatError("message", str(exc)) from exc
         conversation = edited.conversation
-        _save_settings(session, user, conversation, settings)
-        job = _start_reply(runtime, session, user, conversation, parent=edited, settings=settings)
+        endpoint = _save_settings(session, user, conversation, settings)
+        job = _start_reply(runtime, session, conversation, parent=edited, endpoint=endpoint, settings=settings)
     runtime.registry.start(job)
     return Turn(conversation.id, job.message_id)
 

@@ -280,3 +280,23 @@ def test_text_that_is_not_json_is_reported():
     verdict = check_json_reply("Sure! Here is the JSON: {", SCHEMA)
     assert (verdict.parses, verdict.validates, verdict.pretty) == (False, False, None)
     assert verdict.problem.startswith("Not valid JSON")
+
+
+@pytest.mark.parametrize("action", ["edit", "retry"])
+def test_a_vanished_endpoint_is_explained_and_nothing_is_saved(runtime, fake_openai, action):
+    from services.chat import edit_and_resend, retry
+
+    fake_openai.enqueue(Reply(content="First answer."))
+    user = local_user(runtime)
+    turn = send_message(runtime, user, None, "Question", settings(runtime))
+    finished(runtime, turn.assistant_message_id)
+    before = [(m.id, m.content) for m in saved_path(runtime, turn.conversation_id)]
+    gone = ChatSettings(987_654, "fake-gpt", "", ChatParams())  # deleted in another tab
+
+    with pytest.raises(ChatError, match="endpoint no longer exists"):
+        if action == "edit":
+            edit_and_resend(runtime, user, before[0][0], "Question, edited", gone)
+        else:
+            retry(runtime, user, turn.assistant_message_id, gone)
+
+    assert [(m.id, m.content) for m in saved_path(runtime, turn.conversation_id)] == before
