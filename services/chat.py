@@ -13,9 +13,9 @@ from services.attachments import Attachment, api_content
 from services.client import EndpointAccess
 from services.codegen import RequestPreview
 from services.config import chat_url
-from services.generation import GenerationJob
+from services.generation import TITLE_INSTRUCTION, GenerationJob
 from services.keys import KeyBox
-from services.params import ChatParams, ParameterError, build_chat_body
+from services.params import ChatParams, MaxTokensField, ParameterError, build_chat_body
 from services.runtime import Runtime
 
 
@@ -202,10 +202,15 @@ def _start_reply(
         request={key: value for key, value in body.items() if key != "messages"},
     )
     first_reply = parent.role == "user" and parent.parent_id is None
-    return GenerationJob(
-        assistant.id, conversation.id, endpoint.id, access, body,
-        title_model=endpoint.title_model if first_reply else None, title_prompt=parent.content,
-    )
+    title_body = _title_body(endpoint, parent.content) if first_reply and endpoint.title_model else None
+    return GenerationJob(assistant.id, conversation.id, endpoint.id, access, body, title_body=title_body)
+
+
+def _title_body(endpoint: Endpoint, first_message: str) -> dict[str, Any]:
+    """The request that asks the endpoint's title model to name a new conversation (no streaming, a few tokens)."""
+    messages = [{"role": "system", "content": TITLE_INSTRUCTION}, {"role": "user", "content": first_message[:2000]}]
+    return build_chat_body(endpoint.title_model or "", messages, ChatParams(max_tokens=24, temperature=0.2, stream=False),
+                           max_tokens_field=_max_tokens_field(endpoint))
 
 
 def _request_body(
@@ -221,10 +226,14 @@ def _request_body(
             history,
             settings.params,
             include_usage=endpoint.supports_stream_usage is not False,
-            max_tokens_field=endpoint.max_tokens_field if endpoint.max_tokens_field == "max_completion_tokens" else "max_tokens",
+            max_tokens_field=_max_tokens_field(endpoint),
         )
     except ParameterError as exc:
         raise ChatError(exc.field, str(exc)) from exc
+
+
+def _max_tokens_field(endpoint: Endpoint) -> MaxTokensField:
+    return "max_completion_tokens" if endpoint.max_tokens_field == "max_completion_tokens" else "max_tokens"
 
 
 def preview_request(

@@ -45,8 +45,7 @@ class GenerationJob:
     access: EndpointAccess
     body: dict[str, Any]
     # Set on a conversation's first reply when the endpoint names a model for titles: ask it for one afterwards.
-    title_model: str | None = None
-    title_prompt: str = ""
+    title_body: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -364,20 +363,11 @@ class GenerationRegistry:
             with self._lock:
                 self._running.pop(generation.message_id, None)
         job = generation.job
-        if job.title_model and generation.snapshot().status == "complete":
-            self._name_conversation(job)
+        if job.title_body is not None and generation.snapshot().status == "complete":
+            self._name_conversation(job, job.title_body)
 
-    def _name_conversation(self, job: GenerationJob) -> None:
+    def _name_conversation(self, job: GenerationJob, body: dict[str, Any]) -> None:
         """A short, cheap request for a title; on any failure the title made from the first words stays."""
-        body = {
-            "model": job.title_model,
-            "messages": [
-                {"role": "system", "content": TITLE_INSTRUCTION},
-                {"role": "user", "content": job.title_prompt[:2000]},
-            ],
-            "max_tokens": 24,
-            "temperature": 0.2,
-        }
         try:
             with ChatClient(self._http, job.access, self._timeouts).open_chat(body) as call:
                 reply = reply_from_response(call.full_response or {})
@@ -386,7 +376,7 @@ class GenerationRegistry:
                 with self._db.write() as session:
                     repository.set_generated_title(session, job.conversation_id, title)
         except Exception:  # a title is a nicety: never let it disturb the conversation
-            log.warning("asking %s for a title of conversation %s failed", job.title_model, job.conversation_id)
+            log.warning("asking %s for a title of conversation %s failed", body.get("model"), job.conversation_id)
 
     def _remember_no_stream_usage(self, endpoint_id: int | None) -> None:
         if endpoint_id is None:

@@ -77,3 +77,15 @@ def test_clean_title_keeps_one_short_line():
     assert clean_title('"Paris Travel Tips."\nMore text') == "Paris Travel Tips"
     assert clean_title("**Title**") == "Title"
     assert len(clean_title("x" * 300)) == 80
+
+
+def test_the_title_request_names_max_tokens_the_way_the_endpoint_wants(runtime, fake_openai):
+    user, settings = setup(runtime, "fake-mini")
+    with runtime.db.write() as session:
+        session.execute(update(Endpoint).where(Endpoint.id == settings.endpoint_id)
+                        .values(max_tokens_field="max_completion_tokens"))
+    fake_openai.enqueue(Reply(content="Answer."), Reply(content="Rivers of Europe"))
+    turn = send_message(runtime, user, None, "Tell me about rivers", settings)
+    assert wait_for(lambda: title_of(runtime, turn.conversation_id) == "Rivers of Europe")
+    title_request = fake_openai.chat_bodies[1]
+    assert title_request["max_completion_tokens"] == 24 and "max_tokens" not in title_request
