@@ -13,12 +13,10 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.widgets.chat import ChatInputValue
 
-from db import branches, repository
 from db.models import Message
 from services import chat, conversations, endpoints, presets
 from services.chat import ChatError, ChatSettings, Turn
 from services.params import from_form
-from services.config import chat_url
 from services.attachments import ACCEPTED_TYPES, AttachmentError, read_uploads
 from services.generation import snapshot_of
 from services.models_info import context_note
@@ -41,9 +39,7 @@ if not views:
     st.stop()
 conversation_id = state.conversation_id()
 
-with rt.db.read() as session:
-    conversation = repository.get_conversation(session, user, conversation_id)
-    path = repository.message_path(session, conversation) if conversation else []
+conversation, path = conversations.load(rt, user, conversation_id)
 
 not_found = conversation_id is not None and conversation is None
 if not_found:
@@ -79,7 +75,11 @@ submitted = state.submitted_message()
 early_params = from_form(state.form_values())[0] if submitted else None
 early_settings = state.current_settings(early_params) if early_params else None
 turn = submit(submitted, early_settings) if submitted else None
-started_conversation = turn is not None and turn.conversation_id != conversation_id
+if turn is not None and turn.conversation_id != conversation_id:  # a new conversation: the page shows it from now on
+    conversation_id = turn.conversation_id
+    conversation = conversations.load(rt, user, conversation_id)[0]
+    state.open_conversation(conversation_id)
+    state.load_settings(conversation_id, None)
 
 
 def act(settings: ChatSettings | None, action: Callable[[], object]) -> None:
@@ -112,11 +112,9 @@ def actions_for(settings: ChatSettings | None) -> Actions:
 
 @dataclass
 class Drawn:
-    """What drawing the page gave: the settings its widgets hold and the slots a finished reply updates."""
+    """What drawing the page gave: the settings its widgets hold and where the token count goes."""
 
     settings: ChatSettings | None
-    title_slot: DeltaGenerator
-    history_slot: DeltaGenerator
     counter: DeltaGenerator
 
     def show_token_count(self, messages: list) -> None:
@@ -135,7 +133,7 @@ def draw_history(settled: list, settings: ChatSettings | None) -> None:
                 st.rerun()
         actions = actions_for(settings)
         details, tools_open = state.details_open(), state.tools_open()
-        siblings = conversations.sibling_groups(rt, user, conversation)
+        siblings = conversations.sibling_groups(rt, user, conversation_id)
         for message in settled[-window:]:
             render_message(message, actions=actions, last=message is path[-1], details=message.id in details,
                            siblings=siblings.get(message.id, ()), tools_open=message.id == tools_open,
@@ -152,13 +150,10 @@ def open_live_box() -> DeltaGenerator:
     return slots[state.next_live_slot()].container()
 
 
-def draw_page() -> Drawn:
-    """The sidebar, the title row and the input: everything but the conversation."""
+def draw_page(messages: list[Message]) -> Drawn:
+    """The sidebar, the title row and the input: everything but the conversation (`messages`, for the token count)."""
     with st.sidebar:
-        history_slot = st.empty()
-        if not started_conversation:  # a conversation this run starts is listed once its first reply has ended
-            with history_slot.container():
-                history_sidebar(rt, user, conversation_id)
+        history_sidebar(rt, user, conversation_id)
         st.divider()
         view = endpoint_and_model(user.id, views)
         presets_box = st.container()  # filled below, once the settings it saves are known
@@ -184,15 +179,14 @@ def draw_page() -> Drawn:
         if not_found:
             st.warning("Conversation not found: it may have been deleted, or the link is wrong.")
         title, menu, code_toggle = st.columns([8, 1, 2], vertical_alignment="bottom")
-        title_slot = title.empty()
-        title_slot.subheader(escape_markdown(conversation.title) if conversation else "New chat")
+        title.subheader(escape_markdown(conversation.title) if conversation else "New chat")
         if conversation is not None:
             with menu:
                 conversation_menu(rt, user, conversation.id, conversation.title, conversation.pinned)
         code_toggle.button("Hide code" if state.show_code() else "View code", key="view_code",
                            on_click=state.toggle_code, icon=":material/code:", type="tertiary")
         if view is not None:
-            st.caption(f"POST {chat_url(view.base_url)}")
+            st.caption(f"POST {view.chat_url}")
         if state.show_code():
             request_code(rt, user, conversation_id, settings)
 
@@ -202,71 +196,60 @@ def draw_page() -> Drawn:
     with st.bottom:
         st.chat_input("Message (attach images, text, code or PDF files)", key=state.CHAT_INPUT,
                       accept_file="multiple", file_type=list(ACCEPTED_TYPES))
-        drawn = Drawn(settings, title_slot, history_slot, st.empty())
-    drawn.show_token_count(path)
+        drawn = Drawn(settings, st.empty())
+    drawn.show_token_count(messages)
     return drawn
 
 
-def follow(live: Message, on_first_words: Callable[[], None] | None) -> None:
-    """Show the streaming reply until it ends, then what goes under it."""
+def follow(live: Message, drawn: Drawn | None, draw: Callable[[], Drawn] | None = None) -> None:
+    """Show the streaming reply until it ends, then what goes under it. Without `drawn`, `draw` draws the rest of
+    the page once the reply's first words are shown."""
     stop_slot.button("Stop generating", key="stop_generation", on_click=rt.registry.stop, args=(live.id,),
                      icon=":material/stop_circle:")
     slot = live_box.empty()
     bubble = slot.container().chat_message("assistant")
+    parts = [drawn] if drawn is not None else []
     follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), bubble,
-                allow_remote_images=rt.settings.allow_remote_images, on_first_words=on_first_words)
+                allow_remote_images=rt.settings.allow_remote_images,
+                on_first_words=(lambda: parts.append(draw())) if draw is not None else None)
     stop_slot.empty()
-    with rt.db.read() as session:
-        finished = repository.get_message(session, user, live.id)
-        groups = branches.sibling_groups(session, user, finished.conversation_id) if finished else {}
-    if finished is not None:
-        actions = actions_for(drawn.settings)
-        if needs_full_render(finished):  # replace the live view by the finished reply: tabs, tools, badges
-            with slot.container():
-                render_message(finished, actions=actions, last=True, siblings=groups.get(finished.id, ()),
-                               allow_remote_images=rt.settings.allow_remote_images)
-        else:  # the streamed text is the reply: add what goes under it
-            with bubble:
-                render_reply_footer(finished, actions=actions, last=True, details=False)
-            with live_box:
-                message_toolbar(finished, actions, groups.get(finished.id, ()), tools_open=False)
-        drawn.show_token_count([*settled, finished])
-    if started_conversation:  # show the new conversation's title and its place in the list
-        with rt.db.read() as session:
-            started = repository.get_conversation(session, user, turn.conversation_id)
-        if started is not None:
-            drawn.title_slot.subheader(escape_markdown(started.title))
-            with drawn.history_slot.container():
-                history_sidebar(rt, user, started.id)
+    finished = conversations.message(rt, user, live.id)
+    if finished is None:
+        return
+    page = parts[-1]
+    actions = actions_for(page.settings)
+    siblings = conversations.sibling_groups(rt, user, finished.conversation_id).get(finished.id, ())
+    if needs_full_render(finished):  # replace the live view by the finished reply: tabs, tools, badges
+        with slot.container():
+            render_message(finished, actions=actions, last=True, siblings=siblings,
+                           allow_remote_images=rt.settings.allow_remote_images)
+    else:  # the streamed text is the reply: add what goes under it
+        with bubble:
+            render_reply_footer(finished, actions=actions, last=True, details=False)
+        with live_box:
+            message_toolbar(finished, actions, siblings, tools_open=False)
+    page.show_token_count([*settled, finished])
 
 
 live = path[-1] if path and path[-1].status == "streaming" else None
 settled = path[:-1] if live else path
 if turn is None:
-    drawn = draw_page()
+    drawn = draw_page(path)
     draw_history(settled, drawn.settings)
     live_box = open_live_box()
     if live is not None:
-        follow(live, None)
+        follow(live, drawn)
 else:
     # The conversation and the sent message first, then the reply's first words, then the rest of the page.
     draw_history(settled, early_settings)
     live_box = open_live_box()
-    with rt.db.read() as session:
-        live = repository.get_message(session, user, turn.assistant_message_id)
-        asked = repository.get_message(session, user, live.parent_id) if live and live.parent_id else None
+    live = conversations.message(rt, user, turn.assistant_message_id)
+    asked = conversations.message(rt, user, live.parent_id) if live else None
     if asked is not None:
         with live_box:
             render_message(asked, actions=actions_for(early_settings), allow_remote_images=rt.settings.allow_remote_images)
         settled = [*settled, asked]
-
-    def draw_after_first_words() -> None:
-        global drawn  # the page script's own name: follow() uses it once the reply has ended
-        drawn = draw_page()
-        state.open_conversation(turn.conversation_id)
-        state.load_settings(turn.conversation_id, None)
-
     if live is None:  # deleted meanwhile (another tab)
-        draw_after_first_words()
+        draw_page(settled)
     else:
-        follow(live, draw_after_first_words)
+        follow(live, None, draw=lambda: draw_page(settled))

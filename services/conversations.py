@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db import branches, repository, search
-from db.models import Conversation, User, utcnow
+from db.models import Conversation, Message, User, utcnow
 from db.search import SearchHit
 from services import history
 from services.chat import ChatError
@@ -59,11 +59,26 @@ def undo_delete(runtime: Runtime, user: User, conversation_id: int) -> None:
         repository.restore_conversation(session, user, conversation_id)
 
 
-def sibling_groups(runtime: Runtime, user: User, conversation: Conversation | None) -> dict[int, tuple[int, ...]]:
-    if conversation is None:
+def load(runtime: Runtime, user: User, conversation_id: int | None) -> tuple[Conversation | None, list[Message]]:
+    """A conversation of the user's and the branch it shows, oldest first; (None, []) when there is none."""
+    with runtime.db.read() as session:
+        conversation = repository.get_conversation(session, user, conversation_id)
+        return conversation, repository.message_path(session, conversation) if conversation else []
+
+
+def message(runtime: Runtime, user: User, message_id: int | None) -> Message | None:
+    if message_id is None:
+        return None
+    with runtime.db.read() as session:
+        return repository.get_message(session, user, message_id)
+
+
+def sibling_groups(runtime: Runtime, user: User, conversation_id: int | None) -> dict[int, tuple[int, ...]]:
+    """For each message with siblings (other branches from the same parent): all of them, oldest first."""
+    if conversation_id is None:
         return {}
     with runtime.db.read() as session:
-        return branches.sibling_groups(session, user, conversation.id)
+        return branches.sibling_groups(session, user, conversation_id)
 
 
 def switch_branch(runtime: Runtime, user: User, message_id: int) -> None:

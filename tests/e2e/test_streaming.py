@@ -119,3 +119,20 @@ def test_sending_again_keeps_the_earlier_exchange_in_place(app: RunningApp, page
         assert "First question" in shown and "a7x19" in shown, "the earlier exchange left the page while sending"
         new_reply = [text for text in bubbles if "b00" in text]
         assert not any("a0x" in text for text in new_reply), "the new reply's bubble showed the previous reply's text"
+
+
+def test_while_a_new_conversation_streams_its_first_reply_the_page_is_whole(
+    app: RunningApp, page: Page, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.enqueue(Reply(content=words(60), rate=10))  # ~6 s: long enough to look around
+    open_app(page, app.url)
+    send_message(page, "Plan a picnic")
+    wait_until(lambda: word_count(reply_text(page)) >= 3, what="the first words of the reply")
+
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("button", name="New chat")).to_be_visible()
+    expect(sidebar.get_by_placeholder("Search conversations")).to_be_visible()
+    expect(sidebar.get_by_role("button", name="Plan a picnic")).to_be_visible()
+    expect(page.get_by_role("heading", name="Plan a picnic")).to_be_visible()
+    expect(page.get_by_test_id("stMain").get_by_test_id("stPopover")).to_be_visible()  # the conversation menu
+    expect(page.locator(STOP_BUTTON)).to_be_visible()  # all of this while the reply still streams
