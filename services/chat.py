@@ -30,16 +30,8 @@ class ChatSettings:
 
     @classmethod
     def of(cls, conversation: Conversation) -> ChatSettings:
-        stored = dict(conversation.params or {})
-        while True:  # a stored value that no longer validates is dropped (not sent); the others are kept
-            try:
-                params = ChatParams.from_dict(stored)
-                break
-            except ParameterError as exc:
-                if stored.pop(exc.field, None) is None:
-                    params = ChatParams()
-                    break
-        return cls(conversation.endpoint_id, conversation.model or "", conversation.system_prompt or "", params)
+        return cls(conversation.endpoint_id, conversation.model or "", conversation.system_prompt or "",
+                   ChatParams.lenient(conversation.params))
 
 
 class ChatError(ValueError):

@@ -137,6 +137,20 @@ class ChatParams:
     include_usage: bool = True
 
     @classmethod
+    def lenient(cls, data: Mapping[str, Any] | None) -> ChatParams:
+        """Stored parameters with each value that no longer validates left out (so not sent), the others kept."""
+        kept = dict(data or {})
+        while True:
+            try:
+                return cls.from_dict(kept)
+            except ParameterError as exc:
+                # The fault may lie with the value a field depends on (response_format json_schema, no schema).
+                culprits = [name for name in (exc.field, *DEPENDENCIES.get(exc.field, ())) if name in kept]
+                if not culprits:
+                    return cls()
+                kept.pop(culprits[0])
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ChatParams:
         """Validate stored, imported or typed values; unknown keys are ignored. Raises ParameterError."""
         data = dict(data or {})
@@ -485,6 +499,10 @@ def to_form(params: ChatParams) -> dict[str, Any]:
     return form
 
 
+# Fields whose validity depends on another field's value.
+DEPENDENCIES = {"tool_choice": ("tools",), "json_schema": ("response_format",), "response_format": ("json_schema",)}
+
+
 def from_form(form: Mapping[str, Any]) -> tuple[ChatParams | None, dict[str, str]]:
     """Validate what the widgets hold: the parameters, or every problem keyed by the field it belongs to."""
     errors: dict[str, str] = {}
@@ -511,11 +529,10 @@ def from_form(form: Mapping[str, Any]) -> tuple[ChatParams | None, dict[str, str
         except ParameterError as exc:
             errors["json_schema"] = exc.reason
     # Check each field alone so that every problem shows at once, each next to its own field.
-    dependencies = {"tool_choice": ("tools",), "json_schema": ("response_format",), "response_format": ("json_schema",)}
     for field, value in data.items():
         if field in errors or value is None:
             continue
-        alone = {field: value, **{d: data.get(d) for d in dependencies.get(field, ()) if d not in errors}}
+        alone = {field: value, **{d: data.get(d) for d in DEPENDENCIES.get(field, ()) if d not in errors}}
         try:
             ChatParams.from_dict(alone)
         except ParameterError as exc:

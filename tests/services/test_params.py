@@ -152,3 +152,19 @@ def test_the_schema_check_catches_a_malformed_body(request_schema: Draft202012Va
     body = build_chat_body("gpt-4o-mini", MESSAGES, ChatParams())
     assert not request_schema.is_valid({**body, "response_format": "json_object"})
     assert not request_schema.is_valid({**body, "temperature": 3})
+
+
+@pytest.mark.parametrize(
+    "stored, kept",
+    [
+        ({"temperature": 0.5, "logit_bias": {"abc": 5}}, {"temperature": 0.5}),
+        # the fault is a missing schema: response_format goes, temperature and seed stay
+        ({"temperature": 0.5, "seed": 1, "response_format": "json_schema"}, {"temperature": 0.5, "seed": 1}),
+        ({"temperature": 0.5, "tool_choice": "get_weather"}, {"temperature": 0.5}),
+    ],
+)
+def test_stored_parameters_keep_every_value_that_still_validates(stored, kept):
+    params = ChatParams.lenient(stored)
+    assert {name: getattr(params, name) for name in ("temperature", "seed", "response_format", "tool_choice",
+                                                      "logit_bias")} == {
+        "temperature": None, "seed": None, "response_format": None, "tool_choice": None, "logit_bias": None, **kept}
