@@ -119,6 +119,9 @@ def test_connection(runtime: Runtime, user: User, form: EndpointForm, endpoint_i
             stored = repository.get_endpoint(session, user, endpoint_id)
             if stored is not None and stored.api_key_encrypted:
                 key = runtime.keybox.decrypt(stored.api_key_encrypted) or ""
+                if not key:  # sending no key would come back as a puzzling 401
+                    raise EndpointFormError(
+                        "api_key", "The stored key cannot be decrypted (the server secret changed): type it again.")
     client = ChatClient(runtime.http, EndpointAccess(base_url, key or None, headers), runtime.settings.timeouts)
     models = client.list_models()
     if not models:
