@@ -453,6 +453,21 @@ EXAMPLE_TOOLS: dict[str, dict[str, Any]] = {
 }
 
 
+def with_example_tool(text: str, name: str) -> str:
+    """The tools JSON typed so far with the example tool `name` appended (unless a tool of that name is there).
+    Raises ParameterError when the text is not a JSON array."""
+    tools = parse_json_text("tools", text) or []
+    if not isinstance(tools, list):
+        raise ParameterError("tools", "must be a JSON array of tools.")
+    try:
+        present = tool_names(parse_tools(tools))
+    except (ParameterError, TypeError):  # a half-typed tool: add the example all the same
+        present = []
+    if name not in present:
+        tools.append(EXAMPLE_TOOLS[name])
+    return json.dumps(tools, indent=2)
+
+
 # --- the sidebar form: what the widgets hold, to and from ChatParams --------------------------------------
 
 FORM_DEFAULTS: dict[str, Any] = {

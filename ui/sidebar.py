@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import streamlit as st
@@ -21,13 +20,14 @@ from services.params import (
     parse_json_text,
     parse_tools,
     tool_names,
+    with_example_tool,
 )
 from ui import state
 from ui.resources import model_ids
 
 def endpoint_and_model(user_id: int, views: list[EndpointView]) -> EndpointView | None:
     by_id = {view.id: view for view in views}
-    if st.session_state.get(state.ENDPOINT) not in by_id:
+    if state.value(state.ENDPOINT) not in by_id:
         state.set_value(state.ENDPOINT, views[0].id)
     endpoint_id = st.selectbox(
         "Endpoint", list(by_id), format_func=lambda i: by_id[i].name, key=state.ENDPOINT,
@@ -35,7 +35,7 @@ def endpoint_and_model(user_id: int, views: list[EndpointView]) -> EndpointView 
     )
     view = by_id[endpoint_id]
     models, problem = model_ids(user_id, view.id, view.version)
-    current = st.session_state.get(state.MODEL)
+    current = state.value(state.MODEL)
     if not current:
         current = view.default_model or (models[0] if models else None)
         state.set_value(state.MODEL, current)
@@ -153,15 +153,9 @@ def _tool_names_or_empty(text: str) -> list[str]:
 def _insert_tool(name: str) -> None:
     key = state.param_key("tools")
     try:
-        tools = parse_json_text("tools", st.session_state.get(key) or "") or []
+        state.set_value(key, with_example_tool(state.value(key) or "", name))
     except ParameterError:
-        tools = None
-    if not isinstance(tools, list):
         state.notify("tools", "Fix the tools JSON first, then insert the example.")
-        return
-    if name not in _tool_names_or_empty(json.dumps(tools)):
-        tools.append(EXAMPLE_TOOLS[name])
-    st.session_state[key] = json.dumps(tools, indent=2)
 
 
 def presets_panel(
@@ -169,7 +163,7 @@ def presets_panel(
 ) -> None:
     """Apply a preset to the settings below, save the current ones under a name, or delete one of yours."""
     by_name = {preset.name: preset for preset in presets}
-    st.selectbox("Preset", list(by_name), index=None, key="preset_pick", placeholder="Apply a preset…",
+    st.selectbox("Preset", list(by_name), index=None, key=state.PRESET_PICK, placeholder="Apply a preset…",
                  on_change=_apply_preset, args=(by_name,),
                  help="Sets the parameters (and the system prompt, if the preset has one).")
     with st.popover("Save settings as a preset", icon=":material/bookmark_add:", use_container_width=True):
@@ -195,6 +189,6 @@ def presets_panel(
 
 
 def _apply_preset(by_name: dict[str, PresetView]) -> None:
-    preset = by_name.get(st.session_state.get("preset_pick"))
+    preset = by_name.get(state.value(state.PRESET_PICK))
     if preset is not None:
         state.apply_preset(preset.system_prompt, preset.params)

@@ -16,6 +16,7 @@ SYSTEM_PROMPT = "setting_system_prompt"
 PARAM_PREFIX = "setting_param_"
 
 CHAT_INPUT = "chat_input"
+PRESET_PICK = "preset_pick"
 _CONVERSATION = "conversation_id"  # the open conversation; None = a new chat not saved yet
 _LOADED = "settings_loaded_for"  # which conversation the setting widgets were filled from
 _NOTICE = "notice"  # (where, text): a message to show once, next to where it belongs
@@ -63,6 +64,11 @@ def load_settings(conversation_id: int | None, settings: ChatSettings | None) ->
     st.session_state[SYSTEM_PROMPT] = settings.system_prompt
     for field, value in to_form(settings.params).items():
         st.session_state[param_key(field)] = value
+
+
+def value(key: str) -> Any:
+    """A widget's value as the session holds it (None before the widget first ran)."""
+    return st.session_state.get(key)
 
 
 def set_value(key: str, value: Any) -> None:

@@ -168,3 +168,14 @@ def test_stored_parameters_keep_every_value_that_still_validates(stored, kept):
     assert {name: getattr(params, name) for name in ("temperature", "seed", "response_format", "tool_choice",
                                                       "logit_bias")} == {
         "temperature": None, "seed": None, "response_format": None, "tool_choice": None, "logit_bias": None, **kept}
+
+
+def test_an_example_tool_is_added_once_to_what_was_typed():
+    from services.params import EXAMPLE_TOOLS, with_example_tool
+
+    once = with_example_tool("", "get_weather")
+    assert json.loads(once) == [EXAMPLE_TOOLS["get_weather"]]
+    assert json.loads(with_example_tool(once, "get_weather")) == [EXAMPLE_TOOLS["get_weather"]]
+    assert [t["function"]["name"] for t in json.loads(with_example_tool(once, "search"))] == ["get_weather", "search"]
+    with pytest.raises(ParameterError):
+        with_example_tool('{"not": "a list"}', "search")
