@@ -45,9 +45,7 @@ def sibling_groups(session: Session, user: User, conversation_id: int) -> dict[i
     """For every message of the conversation, its sibling group's ids in order (one query, for `< 2/3 >`)."""
     if repository.get_conversation(session, user, conversation_id) is None:
         return {}
-    groups: dict[int | None, list[int]] = defaultdict(list)
-    for message_id, parent_id in _parents(session, conversation_id).items():
-        groups[parent_id].append(message_id)
+    groups = _children(_parents(session, conversation_id))
     return {message_id: tuple(group) for group in groups.values() for message_id in group}
 
 
@@ -78,11 +76,7 @@ def fork_conversation(session: Session, user: User, message_id: int) -> Conversa
     """A new conversation with the same settings and a copy of the path from the root to this message."""
     message = _owned_message(session, user, message_id)
     original = message.conversation
-    parents = _parents(session, original.id)
-    path_ids = [message.id]
-    while (parent_id := parents[path_ids[-1]]) is not None:
-        path_ids.append(parent_id)
-    path = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(path_ids)))}
+    path = repository.message_path(session, original, leaf_id=message.id)
 
     title = original.title[: repository.MAX_TITLE_LENGTH - len(FORK_SUFFIX)] + FORK_SUFFIX
     fork = Conversation(
@@ -96,7 +90,7 @@ def fork_conversation(session: Session, user: User, message_id: int) -> Conversa
     session.add(fork)
     session.flush()
     parent_id = None
-    for source in (path[i] for i in reversed(path_ids)):
+    for source in path:
         copy = Message(conversation_id=fork.id, parent_id=parent_id, **_copied_fields(source))
         session.add(copy)
         session.flush()

@@ -23,7 +23,7 @@ def get_user(session: Session, name: str = LOCAL_USER_NAME) -> User | None:
 
 def ensure_user(session: Session, name: str = LOCAL_USER_NAME, *, is_admin: bool = True) -> User:
     """The user called `name`, created on first use (the single local user until accounts arrive)."""
-    user = session.scalar(select(User).where(User.name == name))
+    user = get_user(session, name)
     if user is None:
         user = User(name=name, is_admin=is_admin)
         session.add(user)
@@ -238,14 +238,16 @@ def title_from_text(text: str) -> str:
     return words[: TITLE_LENGTH + 1].rsplit(" ", 1)[0][:TITLE_LENGTH] + "…"
 
 
-def message_path(session: Session, conversation: Conversation) -> list[Message]:
-    """The visible branch, root first: the leaf and its ancestors, in one recursive query."""
-    if conversation.current_leaf_id is None:
+def message_path(session: Session, conversation: Conversation, leaf_id: int | None = None) -> list[Message]:
+    """The visible branch (or the one ending at `leaf_id`), root first: the leaf and its ancestors, in one
+    recursive query."""
+    leaf_id = leaf_id if leaf_id is not None else conversation.current_leaf_id
+    if leaf_id is None:
         return []
     parent = aliased(Message)
     path = (
         select(Message.id, Message.parent_id)
-        .where(Message.id == conversation.current_leaf_id, Message.conversation_id == conversation.id)
+        .where(Message.id == leaf_id, Message.conversation_id == conversation.id)
         .cte("path", recursive=True)
     )
     path = path.union_all(select(parent.id, parent.parent_id).join(path, parent.id == path.c.parent_id))
