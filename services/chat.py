@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from db import branches, repository
 from db.branches import BranchError
@@ -119,18 +121,29 @@ def send_message(
 
 def retry(runtime: Runtime, user: User, message_id: int, settings: ChatSettings) -> Turn:
     """Answer the same user message again, as a sibling of the failed reply (which is kept)."""
-    _check(settings)
-    with runtime.db.write() as session:
+
+    def asked(session: Session) -> Message:
         failed = repository.get_message(session, user, message_id)
         if failed is None or failed.parent_id is None:
             raise ChatError("message", "That reply no longer exists.")
-        conversation = failed.conversation
-        endpoint = _save_settings(session, user, conversation, settings)
         parent = repository.get_message(session, user, failed.parent_id)
         assert parent is not None  # the foreign key guarantees it
+        return parent
+
+    return _reply_to(runtime, user, settings, asked)
+
+
+def _reply_to(runtime: Runtime, user: User, settings: ChatSettings, place: Callable[[Session], Message]) -> Turn:
+    """Start a reply to the message `place` finds or saves, the settings stored with its conversation; all in one
+    transaction, so a refusal (no endpoint, a bad message) leaves nothing behind."""
+    _check(settings)
+    with runtime.db.write() as session:
+        parent = place(session)
+        conversation = parent.conversation
+        endpoint = _save_settings(session, user, conversation, settings)
         job = _start_reply(runtime, session, conversation, parent=parent, endpoint=endpoint, settings=settings)
-    runtime.registry.start(job)
-    return Turn(conversation.id, job.message_id)
+    runtime.registry.start(job)  # after the commit: the worker reads the saved rows
+    return Turn(job.conversation_id, job.message_id)
 
 
 def save_settings(runtime: Runtime, user: User, conversation_id: int, settings: ChatSettings) -> None:
@@ -151,7 +164,7 @@ def _check(settings: ChatSettings) -> None:
         raise ChatError("model", "Choose or type a model name first.")
 
 
-def _require_endpoint(session: Any, user: User, settings: ChatSettings) -> Endpoint:
+def _require_endpoint(session: Session, user: User, settings: ChatSettings) -> Endpoint:
     # Checked before the conversation is saved with it: an id deleted in another tab (or not this user's)
     # would otherwise surface as a foreign-key error instead of this message.
     endpoint = repository.get_endpoint(session, user, settings.endpoint_id)
@@ -160,7 +173,7 @@ def _require_endpoint(session: Any, user: User, settings: ChatSettings) -> Endpo
     return endpoint
 
 
-def _save_settings(session: Any, user: User, conversation: Conversation, settings: ChatSettings) -> Endpoint:
+def _save_settings(session: Session, user: User, conversation: Conversation, settings: ChatSettings) -> Endpoint:
     """Store the settings with the conversation; returns their endpoint, checked first (see _require_endpoint)."""
     endpoint = _require_endpoint(session, user, settings)
     repository.update_conversation_settings(
@@ -176,7 +189,7 @@ def _save_settings(session: Any, user: User, conversation: Conversation, setting
 
 
 def _start_reply(
-    runtime: Runtime, session: Any, conversation: Conversation, *, parent: Message, endpoint: Endpoint,
+    runtime: Runtime, session: Session, conversation: Conversation, *, parent: Message, endpoint: Endpoint,
     settings: ChatSettings,
 ) -> GenerationJob:
     access = endpoint_access(endpoint, runtime.keybox)
@@ -246,25 +259,23 @@ def submit_tool_results(
     runtime: Runtime, user: User, message_id: int, results: dict[str, str], settings: ChatSettings
 ) -> Turn:
     """Answer an assistant turn's tool calls (one tool message per call, in order) and let the model go on."""
-    _check(settings)
-    with runtime.db.write() as session:
+
+    def answers(session: Session) -> Message:
         assistant = repository.get_message(session, user, message_id)
         if assistant is None or not assistant.tool_calls:
             raise ChatError("message", "That reply has no tool calls to answer.")
         missing = [call["function"]["name"] for call in assistant.tool_calls if not results.get(call["id"], "").strip()]
         if missing:
             raise ChatError("tool_results", f"Type a result for every tool call (missing: {', '.join(missing)}).")
-        conversation = assistant.conversation
-        endpoint = _save_settings(session, user, conversation, settings)
         parent = assistant
         for call in assistant.tool_calls:
             parent = repository.add_message(
-                session, conversation, role="tool", content=results[call["id"]], parent_id=parent.id,
+                session, assistant.conversation, role="tool", content=results[call["id"]], parent_id=parent.id,
                 tool_call_id=call["id"],
             )
-        job = _start_reply(runtime, session, conversation, parent=parent, endpoint=endpoint, settings=settings)
-    runtime.registry.start(job)
-    return Turn(conversation.id, job.message_id)
+        return parent
+
+    return _reply_to(runtime, user, settings, answers)
 
 
 def choose_choice(runtime: Runtime, user: User, message_id: int, index: int) -> None:
@@ -287,17 +298,14 @@ def edit_and_resend(runtime: Runtime, user: User, message_id: int, text: str, se
     """A new branch: the edited user message as a sibling of the old one, answered afresh."""
     if not text.strip():
         raise ChatError("message", "The message is empty.")
-    _check(settings)
-    with runtime.db.write() as session:
+
+    def edited(session: Session) -> Message:
         try:
-            edited = branches.edit_user_message(session, user, message_id, text)
+            return branches.edit_user_message(session, user, message_id, text)
         except BranchError as exc:
             raise ChatError("message", str(exc)) from exc
-        conversation = edited.conversation
-        endpoint = _save_settings(session, user, conversation, settings)
-        job = _start_reply(runtime, session, conversation, parent=edited, endpoint=endpoint, settings=settings)
-    runtime.registry.start(job)
-    return Turn(conversation.id, job.message_id)
+
+    return _reply_to(runtime, user, settings, edited)
 
 
 CONTINUE_PROMPT = "Continue exactly where you stopped."
