@@ -24,9 +24,8 @@ from services.attachments import (
     read_uploads,
 )
 from services.chat import ChatSettings, retry, send_message
-from services.runtime import Runtime
+from tests.services.replies import finished
 
-WAIT = 10.0
 
 
 def image_bytes(size: tuple[int, int], fmt: str, mode: str = "RGB", exif: Image.Exif | None = None) -> bytes:
@@ -174,13 +173,6 @@ def test_content_is_plain_text_without_images_and_parts_with_them():
 
 # --- through the runtime and the fake endpoint -----------------------------------------------------------------
 
-
-def finished(runtime: Runtime, message_id: int) -> Message:
-    generation = runtime.registry.get(message_id)
-    if generation is not None:
-        assert generation.wait(WAIT), "the reply did not finish"
-    with runtime.db.read() as session:
-        return session.get(Message, message_id)
 
 
 def test_attachments_are_sent_saved_with_the_message_and_sent_again_on_regenerate(runtime, fake_openai):

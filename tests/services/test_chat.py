@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from db import repository
-from db.models import Conversation, Message, User
+from db.models import Conversation, Message
 from services.chat import ChatError, ChatSettings, api_messages, retry, send_message
 from services.keys import KeyBox
 from services.runtime import Runtime
+from tests.services.replies import local_user
 
 CALL = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}
 
@@ -17,10 +18,6 @@ CALL = {"id": "call_1", "type": "function", "function": {"name": "get_weather", 
 def msg(role: str, content: str = "", status: str = "complete", **fields: object) -> Message:
     return Message(role=role, content=content, status=status, **fields)
 
-
-def local_user(runtime: Runtime) -> User:
-    with runtime.db.write() as session:
-        return repository.ensure_user(session)
 
 
 def config_endpoint_id(runtime: Runtime) -> int:

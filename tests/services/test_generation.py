@@ -12,21 +12,17 @@ from typing import Any
 from sqlalchemy import select
 
 from db import repository
-from db.models import Conversation, Endpoint, Message, User, utcnow
+from db.models import Conversation, Endpoint, Message, utcnow
 from services.chat import ChatSettings, Turn, retry, send_message
 from services.generation import snapshot_of
 from services.params import ChatParams
 from services.runtime import Runtime, start_runtime
 from tests.fake_openai import Reply
+from tests.services.replies import WAIT, finished, local_user
 
-WAIT = 10.0  # generous: a reply that needs this long is a failure, not a slow machine
 API_KEY = "sk-test-key-0001"
 USAGE = {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}
 
-
-def local_user(runtime: Runtime) -> User:
-    with runtime.db.write() as session:
-        return repository.ensure_user(session)
 
 
 def chat_settings(runtime: Runtime, **params: Any) -> ChatSettings:
@@ -43,13 +39,6 @@ def load(runtime: Runtime, message_id: int) -> Message:
     with runtime.db.read() as session:
         return session.get(Message, message_id)
 
-
-def finished(runtime: Runtime, message_id: int) -> Message:
-    """The saved reply once its worker is done."""
-    generation = runtime.registry.get(message_id)
-    if generation is not None:
-        assert generation.wait(WAIT), "the reply did not finish"
-    return load(runtime, message_id)
 
 
 def eventually(check: Callable[[], Any], timeout: float = WAIT) -> Any:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db import repository
-from db.models import Message, User
+from db.models import Message
 from services.chat import ChatError, ChatSettings, choose_choice, preview_request, send_message, submit_tool_results
 from services.codegen import RequestPreview, as_curl, as_javascript, as_python
 from services.json_reply import check_json_reply
@@ -22,16 +22,12 @@ from services.params import EXAMPLE_TOOLS, ChatParams
 from services.presets import PresetError, delete_preset, list_presets, save_preset
 from services.runtime import Runtime
 from tests.fake_openai import Reply
+from tests.services.replies import finished, local_user
 
-WAIT = 10.0
 API_KEY = "sk-test-key-0001"
 WEATHER_CALL = {"id": "call_weather", "name": "get_weather", "arguments": '{"city": "Oslo", "unit": "celsius"}'}
 SEARCH_CALL = {"id": "call_search", "name": "search", "arguments": '{"query": "Oslo news"}'}
 
-
-def local_user(runtime: Runtime) -> User:
-    with runtime.db.write() as session:
-        return repository.ensure_user(session)
 
 
 def settings(runtime: Runtime, system_prompt: str = "", **params: Any) -> ChatSettings:
@@ -39,13 +35,6 @@ def settings(runtime: Runtime, system_prompt: str = "", **params: Any) -> ChatSe
         endpoint = repository.config_endpoint(session, local_user(runtime))
     return ChatSettings(endpoint.id, "fake-gpt", system_prompt, ChatParams.from_dict(params))
 
-
-def finished(runtime: Runtime, message_id: int) -> Message:
-    generation = runtime.registry.get(message_id)
-    if generation is not None:
-        assert generation.wait(WAIT), "the reply did not finish"
-    with runtime.db.read() as session:
-        return session.get(Message, message_id)
 
 
 def saved_path(runtime: Runtime, conversation_id: int) -> list[Message]:
