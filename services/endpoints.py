@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from db import repository
 from db.models import Endpoint, User
+from services.chat import ChatError, endpoint_access
 from services.client import ChatClient, EndpointAccess
+from services.errors import RelayError
 from services.config import BaseUrlError, chat_url, models_url, normalize_base_url, parse_extra_headers
 from services.keys import mask_key
 from services.runtime import Runtime
@@ -128,6 +130,20 @@ def test_connection(runtime: Runtime, user: User, form: EndpointForm, endpoint_i
         return f"Connected to {models_url(base_url)}: the endpoint answered but lists no models. Type the model name in the chat."
     shown = ", ".join(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
     return f"Connected to {models_url(base_url)}: {len(models)} model(s) available — {shown}."
+
+
+def list_models(runtime: Runtime, user_id: int, endpoint_id: int) -> tuple[list[str], str | None]:
+    """The ids GET {base}/models lists for a saved endpoint, or why there are none (in words)."""
+    with runtime.db.read() as session:
+        user = session.get(User, user_id)
+        endpoint = repository.get_endpoint(session, user, endpoint_id) if user else None
+    if endpoint is None:
+        return [], "The endpoint no longer exists."
+    try:
+        client = ChatClient(runtime.http, endpoint_access(endpoint, runtime.keybox), runtime.settings.timeouts)
+        return client.list_models(), None
+    except (RelayError, ChatError) as exc:
+        return [], str(exc)
 
 
 def delete(runtime: Runtime, user: User, endpoint_id: int) -> None:

@@ -9,10 +9,8 @@ import streamlit as st
 
 from db import repository
 from db.models import User
-from services.client import ChatClient
+from services import endpoints
 from services.config import Settings, load_settings
-from services.errors import RelayError
-from services.chat import ChatError, endpoint_access
 from services.runtime import Runtime, start_runtime
 
 MODELS_TTL_SECONDS = 300
@@ -51,14 +49,4 @@ def current_user(rt: Runtime) -> User:
 @st.cache_data(ttl=MODELS_TTL_SECONDS, show_spinner=False)
 def model_ids(user_id: int, endpoint_id: int, version: str) -> tuple[list[str], str | None]:
     """The endpoint's models (cached for a few minutes per endpoint version), or the reason there are none."""
-    rt = runtime()
-    with rt.db.read() as session:
-        user = session.get(User, user_id)
-        endpoint = repository.get_endpoint(session, user, endpoint_id) if user else None
-    if endpoint is None:
-        return [], "The endpoint no longer exists."
-    try:
-        client = ChatClient(rt.http, endpoint_access(endpoint, rt.keybox), rt.settings.timeouts)
-        return client.list_models(), None
-    except (RelayError, ChatError) as exc:
-        return [], str(exc)
+    return endpoints.list_models(runtime(), user_id, endpoint_id)
