@@ -52,7 +52,7 @@ def sibling_groups(session: Session, user: User, conversation_id: int) -> dict[i
 def switch_branch(session: Session, user: User, message_id: int) -> Message:
     """Show the branch through this message: the leaf becomes its latest descendant (newest child at each step)."""
     message = _owned_message(session, user, message_id)
-    leaf_id = _latest_descendant(_parents(session, message.conversation_id), message.id)
+    leaf_id = _latest_descendant(_children(_parents(session, message.conversation_id)), message.id)
     message.conversation.current_leaf_id = leaf_id
     session.flush()
     leaf = session.get(Message, leaf_id)
@@ -104,14 +104,14 @@ def delete_message(session: Session, user: User, message_id: int) -> None:
     before it (or after it), or else its parent."""
     message = _owned_message(session, user, message_id)
     conversation = message.conversation
-    parents = _parents(session, conversation.id)
-    doomed = _subtree(parents, message.id)
+    children = _children(_parents(session, conversation.id))
+    doomed = _subtree(children, message.id)
     if conversation.current_leaf_id is None or conversation.current_leaf_id in doomed:
-        others = [i for i, parent in parents.items() if parent == message.parent_id and i != message.id]
+        others = [i for i in children.get(message.parent_id, []) if i != message.id]
         if others:
             earlier = [i for i in others if i < message.id]
             replacement = max(earlier) if earlier else min(others)
-            conversation.current_leaf_id = _latest_descendant(parents, replacement)
+            conversation.current_leaf_id = _latest_descendant(children, replacement)
         else:
             conversation.current_leaf_id = message.parent_id
     ordered = sorted(doomed)
@@ -157,15 +157,13 @@ def _children(parents: dict[int, int | None]) -> dict[int | None, list[int]]:
     return children
 
 
-def _latest_descendant(parents: dict[int, int | None], message_id: int) -> int:
-    children = _children(parents)
+def _latest_descendant(children: dict[int | None, list[int]], message_id: int) -> int:
     while children.get(message_id):
         message_id = max(children[message_id])
     return message_id
 
 
-def _subtree(parents: dict[int, int | None], message_id: int) -> set[int]:
-    children = _children(parents)
+def _subtree(children: dict[int | None, list[int]], message_id: int) -> set[int]:
     found, stack = {message_id}, [message_id]
     while stack:
         for child in children.get(stack.pop(), []):
