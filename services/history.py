@@ -13,7 +13,7 @@ import json
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePath
@@ -355,6 +355,16 @@ def _matching_endpoint(endpoints: list[Endpoint], endpoint: tuple[str, str] | No
     return match.id if match is not None else None
 
 
+def _title(messages: Sequence[_DraftMessage], fallback: str) -> str:
+    """A title from the first user message's words, or `fallback` when no user message has any."""
+    first_user = next((m.content for m in messages if m.role == "user" and m.content.strip()), "")
+    return repository.title_from_text(first_user) if first_user else fallback
+
+
+def _model(value: object) -> str | None:
+    return value[: MAX_LENGTHS["model"]] if isinstance(value, str) and value else None
+
+
 def _default_leaf(messages: Iterable[_DraftMessage]) -> Any:
     """The end of the newest branch: from the last root, the last child at every step."""
     children: dict[Any, list[Any]] = defaultdict(list)
@@ -411,9 +421,8 @@ def _relaychat_conversation(item: Any, where: str) -> _DraftConversation:
     leaf = data.value("current_leaf", (int, str), "a message id")
     if leaf is not None and leaf not in seen:
         raise ImportFormatError(f"{data.where}: \"current_leaf\" {leaf!r} is not the id of one of its messages.")
-    first_user = next((m.content for m in messages if m.role == "user"), "")
     return _DraftConversation(
-        title=title or repository.title_from_text(first_user),
+        title=title or _title(messages, repository.title_from_text("")),
         messages=tuple(messages),
         leaf=leaf if leaf is not None else _default_leaf(messages),
         model=_bounded(settings, "model"),
@@ -491,12 +500,11 @@ def _openai(raw_messages: Any, body: Mapping[str, Any], filename: str) -> _Draft
     if isinstance(request_params.get("response_format"), dict):
         request_params["response_format"] = request_params["response_format"].get("type")
     params = {k: v for k, v in request_params.items() if k in ("temperature", "top_p", "max_tokens", "response_format")}
-    first_user = next((m.content for m in messages if m.role == "user"), "")
     return _DraftConversation(
-        title=repository.title_from_text(first_user) if first_user.strip() else PurePath(filename).stem,
+        title=_title(messages, PurePath(filename).stem),
         messages=tuple(messages),
         leaf=messages[-1].key,
-        model=model[: MAX_LENGTHS["model"]] if model else None,
+        model=_model(model),
         system_prompt="\n\n".join(part for part in system_parts if part),
         params=_params(params, filename),
     )
@@ -560,14 +568,12 @@ def _chatgpt(item: Any, number: int) -> _DraftConversation | None:
 
     current = item.get("current_node")
     leaf = kept_at.get(current) if isinstance(current, str) else None
-    first_user = next((m.content for m in messages if m.role == "user"), "")
     title = data.text("title", required=False)
-    model = item.get("default_model_slug")
     return _DraftConversation(
-        title=title.strip() if title and title.strip() else repository.title_from_text(first_user) or IMPORTED_TITLE,
+        title=title.strip() if title and title.strip() else _title(messages, IMPORTED_TITLE),
         messages=tuple(messages),
         leaf=leaf if leaf is not None else _default_leaf(messages),
-        model=model[: MAX_LENGTHS["model"]] if isinstance(model, str) and model else None,
+        model=_model(item.get("default_model_slug")),
         created_at=_epoch(item.get("create_time")),
         updated_at=_epoch(item.get("update_time")),
     )
@@ -594,7 +600,7 @@ def _chatgpt_message(node: _Fields, node_id: str, parent: str | None, fallback_t
         return None
     model = metadata.get("model_slug")
     fields = {
-        "model": model[: MAX_LENGTHS["model"]] if isinstance(model, str) and role == "assistant" else None,
+        "model": _model(model) if role == "assistant" else None,
         "created_at": _epoch(raw.get("create_time")) or _epoch(fallback_time),
     }
     return _DraftMessage(node_id, parent, role, text, fields)
