@@ -56,15 +56,42 @@ class ToolCall:
         return {"id": self.id, "type": self.type, "function": {"name": self.name, "arguments": self.arguments}}
 
 
+class GrowingText:
+    """Text that grows by small pieces in linear time. `str +=` copies the whole text on every piece once anything
+    else holds it (a snapshot does): a 100,000-token reply took 3 s of CPU that way, under the lock pages read by."""
+
+    __slots__ = ("_text", "_pieces")
+
+    def __init__(self) -> None:
+        self._text, self._pieces = "", []
+
+    def append(self, piece: str) -> None:
+        self._pieces.append(piece)
+
+    def __str__(self) -> str:
+        if self._pieces:
+            self._text = "".join([self._text, *self._pieces])
+            self._pieces.clear()
+        return self._text
+
+
 @dataclass
 class Choice:
     """One of the n alternative replies."""
 
     index: int
-    content: str = ""
-    reasoning: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
     finish_reason: str | None = None
+    _content: GrowingText = field(default_factory=GrowingText, repr=False)
+    _reasoning: GrowingText = field(default_factory=GrowingText, repr=False)
+
+    @property
+    def content(self) -> str:
+        return str(self._content)
+
+    @property
+    def reasoning(self) -> str:
+        return str(self._reasoning)
 
 
 def _arguments(value: Any) -> str | None:
@@ -147,13 +174,13 @@ class ReplyAccumulator:
     def _add_delta(self, choice: Choice, delta: dict) -> None:
         content = _str(delta.get("content"))
         if content:
-            choice.content += content
+            choice._content.append(content)
             self.received_content = True
         # DeepSeek and older vLLM say reasoning_content, OpenRouter and newer vLLM say reasoning;
         # take one so a relay that sends both does not double the text.
         reasoning = _str(delta.get("reasoning_content")) or _str(delta.get("reasoning"))
         if reasoning:
-            choice.reasoning += reasoning
+            choice._reasoning.append(reasoning)
             self.received_content = True
         tool_calls = delta.get("tool_calls")
         if isinstance(tool_calls, list):

@@ -54,6 +54,19 @@ def test_content_across_chunks_with_null_content_and_usage_chunk() -> None:
     assert list(reply.choices) == [0]
 
 
+def test_text_read_while_it_grows_is_always_what_arrived_so_far() -> None:
+    # The page reads the reply between chunks (a snapshot every 50 ms) while the worker keeps adding to it.
+    reply, sent = ReplyAccumulator(), []
+    for i in range(300):
+        piece = f"w{i} "
+        reply.add(openai_chunk({"content": piece, "reasoning_content": piece.upper()}))
+        sent.append(piece)
+        if i % 7 == 0:
+            assert reply.content == "".join(sent)
+            assert reply.reasoning == "".join(sent).upper()
+    assert reply.content == "".join(sent) and reply.reasoning == "".join(sent).upper()
+
+
 def deepseek_chunk(content: str | None, reasoning: str | None, finish: str | None = None, usage: dict | None = None) -> dict:
     chunk = {
         "id": "f5b8c2e4-3f0a-4a57-9d0c-2b1c8a4e7d11",
