@@ -19,6 +19,8 @@ from benchmarks.streaming import APPS, PROMPT
 from benchmarks.turn import Turn, TurnResult, run_turn
 
 TOKENS, RATE = 2_000, 200
+# The floor: the same stream read by a page that shows nothing until it ends, then draws the answer once.
+FLOOR = "floor"
 TIMEOUT_S = TOKENS / RATE + 90
 SUBMIT_LEAD_S = 2.0  # enough to set the timer in every page before the moment comes
 LOCKED = re.compile(r"database is locked", re.I)
@@ -27,8 +29,8 @@ LOCKED = re.compile(r"database is locked", re.I)
 @dataclass
 class ConcurrencyRuns:
     sessions: int
-    single: dict[str, list[TurnResult]] = field(default_factory=lambda: {app: [] for app in APPS})
-    concurrent: dict[str, list[TurnResult]] = field(default_factory=lambda: {app: [] for app in APPS})
+    single: dict[str, list[TurnResult]] = field(default_factory=lambda: {app: [] for app in [*APPS, FLOOR]})
+    concurrent: dict[str, list[TurnResult]] = field(default_factory=lambda: {app: [] for app in [*APPS, FLOOR]})
     server_cpu_s: dict[str, float] = field(default_factory=dict)
     chromium_cpu_s: dict[str, float] = field(default_factory=dict)  # all Chromium processes, whole concurrent run
     worker_seconds: list[float] = field(default_factory=list)  # RelayChat's own record of each reply's duration
@@ -38,16 +40,23 @@ class ConcurrencyRuns:
     error_lines: int = 0  # ERROR / Traceback lines in RelayChat's log, for the record
 
 
-def run_concurrency(sessions: int, runs: int, work_dir: Path, apps: tuple[str, ...] = tuple(APPS),
+def run_concurrency(sessions: int, runs: int, work_dir: Path, apps: tuple[str, ...] = (*APPS, FLOOR),
                     log: Callable[[str], None] = print) -> ConcurrencyRuns:
     results = ConcurrencyRuns(sessions)
     reply = answer(TOKENS)
     fake = start_fake(TOKENS, RATE, 4, work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    answer_file = work_dir / "answer.md"
+    answer_file.write_text(reply.text)
     try:
         with chromium() as browser:
             for app in apps:
                 data_dir = work_dir / f"concurrency-{app}"
-                server = start_streamlit(APPS[app], data_dir, fake.base_url, work_dir)
+                if app == FLOOR:
+                    server = start_streamlit("static", data_dir, fake.base_url, work_dir,
+                                             STATIC_ANSWER_FILE=str(answer_file), STATIC_AFTER_STREAM="1")
+                else:
+                    server = start_streamlit(APPS[app], data_dir, fake.base_url, work_dir)
                 try:
                     for index in range(runs):  # the reference: one session alone on the same server
                         page = BenchPage(browser)

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from benchmarks import procs
-from benchmarks.concurrency import run_concurrency
+from benchmarks.concurrency import FLOOR, run_concurrency
 from benchmarks.history import run_history
 from benchmarks.report import Row, Table, render_markdown, render_text, summary, write_results
 from benchmarks.streaming import SCENARIOS, run_scenario
@@ -92,7 +92,7 @@ def _run_one(name: str, args: argparse.Namespace, work_dir: Path) -> tuple[objec
         runs = run_history(args.runs, work_dir / "history", log=_log)
         return runs, history_table(runs)
     if name == "concurrency":
-        apps = ("relaychat",) if args.quick else ("relaychat", "naive")
+        apps = ("relaychat", FLOOR) if args.quick else ("relaychat", "naive", FLOOR)
         runs = run_concurrency(args.sessions, 1, work_dir / "concurrency", apps, log=_log)
         return runs, concurrency_table(runs)
     scenario = next(s for s in SCENARIOS if s.name == name)

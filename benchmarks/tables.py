@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 
-from benchmarks.concurrency import ConcurrencyRuns
+from benchmarks.concurrency import FLOOR, ConcurrencyRuns
 from benchmarks.history import HistoryRuns
 from benchmarks.report import Row, Table, fmt, median
 from benchmarks.streaming import ScenarioRuns
@@ -179,7 +179,7 @@ def concurrency_table(runs: ConcurrencyRuns) -> Table:
         many = median(t.last_s for t in runs.concurrent[app] if t.finished)
         return many / single if single and many else None
 
-    relay, naive = runs.concurrent["relaychat"], runs.concurrent.get("naive", [])
+    relay, naive, floor = runs.concurrent["relaychat"], runs.concurrent.get("naive", []), runs.concurrent[FLOOR]
     value = ratio("relaychat")
     all_saved = runs.saved_whole == runs.saved_total and runs.saved_total > 0
     rows = [
@@ -192,13 +192,17 @@ def concurrency_table(runs: ConcurrencyRuns) -> Table:
         Row("median last token vs a single session", fmt(value, "×", 2),
             fmt(ratio("naive"), "×", 2) if naive and any(t.finished for t in naive) else
             ("did not finish" if naive else ""), "", f"≤ {CONCURRENCY_TARGET}×", _check(value, CONCURRENCY_TARGET)),
+        Row("  … the floor: each page reads the same stream and draws the answer once at its end", "", "",
+            fmt(ratio(FLOOR), "×", 2) if any(t.finished for t in floor) else
+            ("did not finish" if floor else "not run")),
         Row("replies saved whole in the database", f"{runs.saved_whole}/{runs.saved_total}", "n/a", "",
             "all", all_saved),
         Row("'database is locked' in the server log", str(runs.locked_lines), "n/a", "", "0", runs.locked_lines == 0),
         Row("server CPU for the concurrent replies", fmt(runs.server_cpu_s.get("relaychat"), " s", 1),
             fmt(runs.server_cpu_s.get("naive"), " s", 1) if naive else ""),
         Row("Chromium CPU, all processes, whole run", fmt(runs.chromium_cpu_s.get("relaychat"), " s", 1),
-            fmt(runs.chromium_cpu_s.get("naive"), " s", 1) if naive else ""),
+            fmt(runs.chromium_cpu_s.get("naive"), " s", 1) if naive else "",
+            fmt(runs.chromium_cpu_s.get(FLOOR), " s (the floor)", 1) if floor else ""),
         Row("median renderer TaskDuration per session (wall time: grows when CPU-starved)",
             fmt(median(t.browser_cpu_s for t in relay), " s", 1),
             fmt(median(t.browser_cpu_s for t in naive), " s", 1) if naive else ""),
@@ -206,5 +210,7 @@ def concurrency_table(runs: ConcurrencyRuns) -> Table:
             fmt(median(runs.worker_seconds), " s", 2)),
     ]
     notes = [f"One server, one Chromium with {runs.sessions} contexts; 2,000 tokens at 200 tok/s each. "
-             f"ERROR/Traceback lines in RelayChat's log: {runs.error_lines}."]
+             f"ERROR/Traceback lines in RelayChat's log: {runs.error_lines}.",
+             "The floor (benchmarks/static_app.py with STATIC_AFTER_STREAM=1) streams nothing to the browser: what "
+             "any Streamlit page that shows this answer pays when 20 of them run at once on this machine."]
     return Table(f"Concurrency: {runs.sessions} sessions", rows, notes)
