@@ -64,6 +64,8 @@ class ScenarioRuns:
     turns: dict[str, list[TurnResult]] = field(default_factory=lambda: {app: [] for app in APPS})
     server_startup_s: dict[str, list[float]] = field(default_factory=lambda: {app: [] for app in APPS})
     floor: list[TurnResult] = field(default_factory=list)  # the finished answer drawn once (static_app.py)
+    # The same page that first waits for the whole stream (rate-limited scenarios that are not long only)
+    floor_after_stream: list[TurnResult] = field(default_factory=list)
 
 
 def timeout_for(direct: DirectTiming) -> float:
@@ -93,6 +95,12 @@ def run_scenario(scenario: Scenario, runs: int, work_dir: Path, log: Callable[[s
                                     work_dir / f"{scenario.name}-static-{index}")
                 results.floor.append(floor)
                 log(f"  run {index + 1}/{runs} the answer drawn once: browser CPU {floor.browser_cpu_s:.2f} s")
+                if scenario.rate and not scenario.long:
+                    floor = _floor_turn(browser, fake.base_url, reply, timeout_for(direct),
+                                        work_dir / f"{scenario.name}-static-after-{index}", STATIC_AFTER_STREAM="1")
+                    results.floor_after_stream.append(floor)
+                    log(f"  run {index + 1}/{runs} the answer drawn once after the stream: "
+                        f"browser CPU {floor.browser_cpu_s:.2f} s")
     finally:
         fake.stop()
     return results
@@ -121,12 +129,13 @@ def _browser_turn(browser: Browser, app: str, script: str, base_url: str, reply:
         server.stop()
 
 
-def _floor_turn(browser: Browser, base_url: str, reply: Answer, timeout_s: float, data_dir: Path) -> TurnResult:
+def _floor_turn(browser: Browser, base_url: str, reply: Answer, timeout_s: float, data_dir: Path,
+                **env: str) -> TurnResult:
     """The same turn on a page that draws the whole answer at once: what the browser pays for the answer alone."""
     data_dir.mkdir(parents=True, exist_ok=True)
     answer_file = data_dir / "answer.md"
     answer_file.write_text(reply.text)
-    server = start_streamlit("static", data_dir, base_url, data_dir.parent, STATIC_ANSWER_FILE=str(answer_file))
+    server = start_streamlit("static", data_dir, base_url, data_dir.parent, STATIC_ANSWER_FILE=str(answer_file), **env)
     page = BenchPage(browser)
     try:
         page.open(server.url)

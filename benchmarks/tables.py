@@ -100,6 +100,9 @@ def streaming_table(runs: ScenarioRuns) -> Table:
     if runs.floor:
         rows.append(Row("  … the finished answer drawn once, on a static page (the floor)", "", "",
                         fmt(median(t.browser_cpu_s / k_tokens for t in runs.floor), " s", 2)))
+    if runs.floor_after_stream:
+        rows.append(Row("  … the same page showing nothing until the stream ends, then the answer", "", "",
+                        fmt(median(t.browser_cpu_s / k_tokens for t in runs.floor_after_stream), " s", 2)))
     ours, theirs, _ = both(lambda t: t.chromium_cpu_s / k_tokens, " s", 2)
     rows.append(Row("Chromium CPU per 1k tokens, all processes", ours, theirs))
     ours, theirs, _ = both(lambda t: (t.server_cpu_s or 0) / k_tokens, " s", 2)
@@ -109,7 +112,9 @@ def streaming_table(runs: ScenarioRuns) -> Table:
         "streams the same request in the same run.",
         "Unfinished runs: bytes, frames and CPU are counted until the run was given up; times are left out.",
         "The floor: benchmarks/static_app.py draws the whole answer as one st.markdown when the message is sent; "
-        "its browser CPU is what drawing the answer costs any Streamlit page, streaming aside.",
+        "its browser CPU is what drawing the answer costs any Streamlit page, streaming aside."
+        + (" With STATIC_AFTER_STREAM=1 it first reads the same stream to its end, showing nothing meanwhile: what "
+           "a page pays for waiting as long as the reply lasts, and then the answer." if runs.floor_after_stream else ""),
         f"The probe's own share of browser CPU: {fmt(median(t.probe_cpu_s for t in relay + naive), ' s', 3)} "
         "(median per run).",
     ]
