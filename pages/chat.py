@@ -23,7 +23,7 @@ from services.models_info import context_note
 from services.rendering import escape_markdown
 from ui import state
 from ui.endpoint_form import first_run
-from ui.messages import Actions, follow_live, message_toolbar, needs_full_render, render_message, render_reply_footer
+from ui.messages import TOOLBAR_STYLE, Actions, follow_live, message_toolbar, needs_full_render, render_message, render_reply_footer
 from ui.resources import current_user, runtime
 from ui.code_panel import request_code
 from ui.history import conversation_menu, history_sidebar
@@ -65,6 +65,7 @@ def submit(value: ChatInputValue, settings: ChatSettings | None) -> Turn:
 # The page's parts, created in the same order on every run. A run that sends a message shows the reply's first
 # words before it draws the sidebar and the title; until then the browser keeps what the previous run drew there
 # (a container drawn where the previous run had one keeps its children until they are replaced).
+st.html(TOOLBAR_STYLE)  # style only: it takes no place among the parts below
 header, history_box = st.container(), st.container()
 with st.bottom:
     stop_slot = st.empty()

@@ -56,8 +56,13 @@ def render_message(
         message_toolbar(message, actions, siblings, tools_open)
 
 
+# A message's toolbar (its ⋯ and branch arrows) sits under the right edge of its bubble, closer to it than to the next.
+TOOLBAR_STYLE = '<style>[class*="st-key-toolbar_"]{margin-top:-0.75rem}</style>'
+
+
 def message_toolbar(message: Message, actions: Actions, siblings: tuple[int, ...], tools_open: bool) -> None:
-    with st.container(horizontal=True, key=f"toolbar_{message.id}", gap="small"):
+    with st.container(horizontal=True, horizontal_alignment="right", vertical_alignment="center",
+                      key=f"toolbar_{message.id}", gap="small"):
         if len(siblings) > 1 and actions.switch:
             position = siblings.index(message.id)
             st.button("", key=f"prev_{message.id}", icon=":material/chevron_left:", type="tertiary",

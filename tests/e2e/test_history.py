@@ -74,3 +74,10 @@ def test_search_open_branch_switch_and_reload_keeps_the_branch(
     answer(page, "Rye flour works best.")
     expect(page.locator(TOOLBARS).filter(has_text="1/2")).to_be_visible()
     expect(user_bubbles(page)).to_have_count(2)
+
+    # A message's ⋯ sits under the right edge of its own bubble, nearer to it than to the next message.
+    bubbles = page.get_by_test_id("stChatMessage")
+    own, tools, following = (bubbles.nth(0).bounding_box(), page.locator(TOOLS).first.bounding_box(),
+                             bubbles.nth(1).bounding_box())
+    assert abs((tools["x"] + tools["width"]) - (own["x"] + own["width"])) < 24
+    assert tools["y"] - (own["y"] + own["height"]) < following["y"] - (tools["y"] + tools["height"])
