@@ -95,28 +95,17 @@ def send_message(
     """Save the user's message (before any request), then start the reply in a worker."""
     if not text.strip() and not attachments:
         raise ChatError("message", "The message is empty.")
-    _check(settings)
-    with runtime.db.write() as session:
-        conversation = repository.get_conversation(session, user, conversation_id)
-        if conversation is None:
-            endpoint = _require_endpoint(session, user, settings)
-            conversation = repository.create_conversation(
-                session,
-                user,
-                endpoint_id=settings.endpoint_id,
-                model=settings.model,
-                system_prompt=settings.system_prompt,
-                params=settings.params.to_dict(),
-            )
-        else:
-            endpoint = _save_settings(session, user, conversation, settings)
-        user_message = repository.add_message(
+
+    def sent(session: Session) -> Message:
+        # A new conversation gets its settings from _reply_to, which checks the endpoint first.
+        conversation = repository.get_conversation(session, user, conversation_id) or repository.create_conversation(
+            session, user, endpoint_id=None, model=None)
+        return repository.add_message(
             session, conversation, role="user", content=text, parent_id=conversation.current_leaf_id,
             attachments=[a.to_json() for a in attachments] or None,
         )
-        job = _start_reply(runtime, session, conversation, parent=user_message, endpoint=endpoint, settings=settings)
-    runtime.registry.start(job)
-    return Turn(conversation.id, job.message_id)
+
+    return _reply_to(runtime, user, settings, sent)
 
 
 def retry(runtime: Runtime, user: User, message_id: int, settings: ChatSettings) -> Turn:
