@@ -75,6 +75,9 @@ class Endpoint(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+NEW_CHAT_TITLE = "New chat"  # a conversation's title until its first message names it
+
+
 class Conversation(Base):
     """A chat: its settings (endpoint, model, system prompt, parameters) and a tree of messages."""
 
@@ -88,7 +91,7 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoints.id", ondelete="SET NULL"))
-    title: Mapped[str] = mapped_column(String(300), default="New chat")
+    title: Mapped[str] = mapped_column(String(300), default=NEW_CHAT_TITLE)
     model: Mapped[str | None] = mapped_column(String(200))
     system_prompt: Mapped[str] = mapped_column(Text, default="")
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session, aliased
 
-from db.models import Conversation, Endpoint, Message, User, utcnow
+from db.models import NEW_CHAT_TITLE, Conversation, Endpoint, Message, User, utcnow
 
 LOCAL_USER_NAME = "local"
 TITLE_LENGTH = 60
@@ -212,7 +212,7 @@ def add_message(
     session.flush()
     conversation.current_leaf_id = message.id
     conversation.updated_at = utcnow()
-    if role == "user" and conversation.title == "New chat":
+    if role == "user" and conversation.title == NEW_CHAT_TITLE:
         conversation.title = title_from_text(content)
     return message
 
@@ -233,7 +233,7 @@ def set_generated_title(session: Session, conversation_id: int, title: str) -> N
 def title_from_text(text: str) -> str:
     words = " ".join(text.split())
     if len(words) <= TITLE_LENGTH:
-        return words or "New chat"
+        return words or NEW_CHAT_TITLE
     # Look one character past the limit: a word that ends exactly at it is whole and stays.
     return words[: TITLE_LENGTH + 1].rsplit(" ", 1)[0][:TITLE_LENGTH] + "…"
 

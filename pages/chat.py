@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.widgets.chat import ChatInputValue
 
-from db.models import Message
+from db.models import NEW_CHAT_TITLE, Message
 from services import chat, conversations, endpoints, presets
 from services.chat import ChatError, ChatSettings, Turn
 from services.params import from_form
@@ -180,7 +180,7 @@ def draw_page(messages: list[Message]) -> Drawn:
         if not_found:
             st.warning("Conversation not found: it may have been deleted, or the link is wrong.")
         title, menu, code_toggle = st.columns([8, 1, 2], vertical_alignment="bottom")
-        title.subheader(escape_markdown(conversation.title) if conversation else "New chat")
+        title.subheader(escape_markdown(conversation.title) if conversation else NEW_CHAT_TITLE)
         if conversation is not None:
             with menu:
                 conversation_menu(rt, user, conversation.id, conversation.title, conversation.pinned)

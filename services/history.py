@@ -23,7 +23,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from db import repository
-from db.models import FINAL_STATUSES, Conversation, Endpoint, Message, User, utcnow
+from db.models import FINAL_STATUSES, NEW_CHAT_TITLE, Conversation, Endpoint, Message, User, utcnow
 from services.params import ChatParams, ParameterError
 
 CONVERSATION_FORMAT = "relaychat.conversation"
@@ -422,7 +422,7 @@ def _relaychat_conversation(item: Any, where: str) -> _DraftConversation:
     if leaf is not None and leaf not in seen:
         raise ImportFormatError(f"{data.where}: \"current_leaf\" {leaf!r} is not the id of one of its messages.")
     return _DraftConversation(
-        title=title or _title(messages, repository.title_from_text("")),
+        title=title or _title(messages, NEW_CHAT_TITLE),
         messages=tuple(messages),
         leaf=leaf if leaf is not None else _default_leaf(messages),
         model=_bounded(settings, "model"),
