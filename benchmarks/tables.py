@@ -217,5 +217,5 @@ def concurrency_table(runs: ConcurrencyRuns) -> Table:
     notes = [f"One server, one Chromium with {runs.sessions} contexts; 2,000 tokens at 200 tok/s each. "
              f"ERROR/Traceback lines in RelayChat's log: {runs.error_lines}.",
              "The floor (benchmarks/static_app.py with STATIC_AFTER_STREAM=1) streams nothing to the browser: what "
-             "any Streamlit page that shows this answer pays when 20 of them run at once on this machine."]
+             f"any Streamlit page that shows this answer pays when {runs.sessions} of them run at once on this machine."]
     return Table(f"Concurrency: {runs.sessions} sessions", rows, notes)
