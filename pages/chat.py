@@ -21,9 +21,11 @@ from services.attachments import ACCEPTED_TYPES, AttachmentError, read_uploads
 from services.generation import snapshot_of
 from services.models_info import context_note
 from services.rendering import escape_markdown
-from ui import state
+from ui import scroll, state
 from ui.endpoint_form import first_run
-from ui.messages import TOOLBAR_STYLE, Actions, follow_live, message_toolbar, needs_full_render, render_message, render_reply_footer
+from ui.messages import (
+    TOOLBAR_STYLE, Actions, follow_live, message_toolbar, needs_full_render, render_message, render_reply_footer, tools_key,
+)
 from ui.resources import current_user, runtime
 from ui.code_panel import request_code
 from ui.history import conversation_menu, history_sidebar
@@ -44,7 +46,8 @@ conversation, path = conversations.load(rt, user, conversation_id)
 not_found = conversation_id is not None and conversation is None
 if not_found:
     conversation_id = None
-if state.settings_need_loading(conversation_id):
+opened = state.settings_need_loading(conversation_id)  # a first load, or another conversation than last run
+if opened:
     state.load_settings(conversation_id, ChatSettings.of(conversation) if conversation else None)
 
 
@@ -238,12 +241,16 @@ if turn is None:
     drawn = draw_page(path)
     draw_history(settled, drawn.settings)
     live_box = open_live_box()
+    just_opened = state.take_tools_just_opened()
+    scroll.draw(scroll.to_bottom(conversation_id) if opened and path and conversation_id else
+                scroll.into_view(tools_key(just_opened)) if just_opened else None)
     if live is not None:
         follow(live, drawn)
 else:
     # The conversation and the sent message first, then the reply's first words, then the rest of the page.
     draw_history(settled, early_settings)
     live_box = open_live_box()
+    scroll.draw(None)
     live = conversations.message(rt, user, turn.assistant_message_id)
     asked = conversations.message(rt, user, live.parent_id) if live else None
     if asked is not None:

@@ -78,8 +78,12 @@ def message_toolbar(message: Message, actions: Actions, siblings: tuple[int, ...
         message_tools(message, actions)
 
 
+def tools_key(message_id: int) -> str:
+    return f"message_tools_{message_id}"
+
+
 def message_tools(message: Message, actions: Actions) -> None:
-    with st.container(border=True, key=f"message_tools_{message.id}"):
+    with st.container(border=True, key=tools_key(message.id)):
         if message.role == "user" and actions.edit:
             text = st.text_area("Edit and resend (a new branch; the original stays)", value=message.content,
                                 key=f"edit_text_{message.id}")

@@ -174,6 +174,7 @@ def forget_deleted() -> None:
 
 
 _TOOLS_OPEN = "message_tools_open"  # the message whose tools row is open
+_TOOLS_JUST_OPENED = "message_tools_just_opened"
 
 
 def tools_open() -> int | None:
@@ -181,7 +182,13 @@ def tools_open() -> int | None:
 
 
 def toggle_tools(message_id: int) -> None:
-    st.session_state[_TOOLS_OPEN] = None if tools_open() == message_id else message_id
+    opened = None if tools_open() == message_id else message_id
+    st.session_state[_TOOLS_OPEN] = st.session_state[_TOOLS_JUST_OPENED] = opened
+
+
+def take_tools_just_opened() -> int | None:
+    """The message whose tools row the click before this run opened, once (to bring it into view)."""
+    return st.session_state.pop(_TOOLS_JUST_OPENED, None)
 
 
 _LIVE_SLOT = "live_slot"  # which of the chat page's two live-reply slots this run uses
