@@ -10,13 +10,19 @@ _MAIN = "document.querySelector('[data-testid=stMain]')"
 
 
 def to_bottom(conversation_id: int) -> str:
-    """To the latest message, as a conversation opens (Streamlit's stick-to-bottom follows from there)."""
-    return f"/* {conversation_id} */ const main = {_MAIN}; if (main) main.scrollTop = main.scrollHeight;"
+    """To the latest message, as a conversation opens; again while code blocks are highlighted and images load
+    (the page grows after it is drawn), unless the reader has scrolled up meanwhile."""
+    return (f"/* {conversation_id} */ const main = {_MAIN}; let at = -1;"
+            "const go = () => { if (!main || (at >= 0 && main.scrollTop < at - 4)) return;"
+            " main.scrollTop = main.scrollHeight; at = main.scrollTop; };"
+            "go(); for (const ms of [200, 600, 1500]) setTimeout(go, ms);")
 
 
 def into_view(key: str) -> str:
-    """The element drawn with `key` to the middle of the view (the bottom of the view is under the chat input)."""
-    return f"document.querySelector({json.dumps('.st-key-' + key)})?.scrollIntoView({{block: 'center'}});"
+    """The element drawn with `key` to the top of the view, below the page's top bar (the bottom of the view is
+    under the chat input, and a tall element shows its beginning)."""
+    return (f"const el = document.querySelector({json.dumps('.st-key-' + key)});"
+            "if (el) { el.style.scrollMarginTop = '5rem'; el.scrollIntoView({block: 'start'}); }")
 
 
 def draw(script: str | None) -> None:

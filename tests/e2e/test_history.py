@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import RunningApp
 from tests.e2e.ui import (
-    conversation_id, normalize, open_app, reply_text, send_message, user_bubbles, wait_ready, wait_until, words,
+    conversation_id, open_app, reply_text, send_message, user_bubbles, wait_ready, wait_until, words,
 )
 from tests.fake_openai import FakeOpenAI, Reply
 
@@ -85,28 +85,34 @@ def test_search_open_branch_switch_and_reload_keeps_the_branch(
     assert tools["y"] - (own["y"] + own["height"]) < following["y"] - (tools["y"] + tools["height"])
 
 
-def in_view(page: Page, selector: str) -> bool:
-    """Whether the element is on screen, above the chat input that covers the bottom of the page."""
+def in_view(page: Page, selector: str, *, whole: bool = True) -> bool:
+    """Whether the element (or, not `whole`, its beginning) is on screen, above the chat input that covers the
+    bottom of the page."""
     box = page.locator(selector).last.bounding_box()
     top_of_input = page.get_by_test_id("stChatInput").bounding_box()["y"]
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= top_of_input
+    return box is not None and 0 <= box["y"] and (box["y"] + box["height"] if whole else box["y"] + 40) <= top_of_input
 
 
 def test_an_opened_conversation_shows_its_latest_message_and_a_message_menu_opens_in_view(
     app: RunningApp, page: Page, fake_openai: FakeOpenAI
 ) -> None:
-    long_reply = "\n\n".join(f"Paragraph {i}: " + words(40, f"p{i}w") for i in range(12))
+    # Code blocks are highlighted after the text is drawn: the page grows once more after it opens.
+    code = "```python\n" + "\n".join(f"print({i})" for i in range(8)) + "\n```"
+    long_reply = "\n\n".join(f"Paragraph {i}: " + words(40, f"p{i}w") + "\n\n" + code for i in range(12))
     fake_openai.enqueue(Reply(content=long_reply))
     open_app(page, app.url)
     send_message(page, "Tell me a long story.")
-    answer(page, normalize(long_reply))
+    wait_until(lambda: "p11w39" in reply_text(page), what="the whole reply")
+    wait_ready(page)
     url = page.url
 
     page.goto(app.url)  # elsewhere, then back: the conversation opens at its end, like any chat
     wait_ready(page)
     page.goto(url)
-    answer(page, normalize(long_reply))
+    wait_until(lambda: "p11w39" in reply_text(page), what="the whole reply")
     wait_until(lambda: in_view(page, TOOLS), what="the last message's ⋯ on screen")
 
     page.locator(TOOLS).last.click()
-    wait_until(lambda: in_view(page, "[class*='st-key-message_tools_']"), what="the opened message tools on screen")
+    # Its box holds a copy of the whole reply, taller than the screen: its beginning (the buttons) is what shows.
+    wait_until(lambda: in_view(page, "[class*='st-key-message_tools_']", whole=False),
+               what="the opened message tools on screen")
