@@ -134,7 +134,7 @@ class Generation:
                 self._call_endpoint(body)
             except EndpointStatusError as exc:
                 # Some servers reject stream_options; ask again without it, once, and remember.
-                if "stream_options" not in body or exc.status not in (400, 422) or self._reply.received_content:
+                if "stream_options" not in body or not exc.rejects_stream_usage or self._reply.received_content:
                     raise
                 body = self._body = without_stream_usage(body)
                 # Remember only once the endpoint accepts the request without it: a 400 for another reason
