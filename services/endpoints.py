@@ -124,7 +124,7 @@ def _saved_under(session: Session, user: User, name: str, base_url: str, endpoin
             continue
         if endpoint_id is None and other.base_url == base_url and other.source == "user":
             return other.id
-        raise EndpointFormError("name", f"Name “{other.name}” is taken by another endpoint: choose another name.")
+        raise EndpointFormError("name", f"Name “{other.name}” is taken by another endpoint: choose another.")
     return endpoint_id
 
 

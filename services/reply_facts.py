@@ -13,8 +13,10 @@ MIN_RATE_WINDOW_MS = 100
 CONTEXT_FULL_SHARE = 0.95
 
 
-def timing_facts(time_to_first_token_ms: int | None, duration_ms: int | None, completion_tokens: int | None) -> list[str]:
-    """ "first token 420 ms", "total 2300 ms", "31.4 tokens/s": the rate only over the time tokens were streaming
+def timing_facts(
+    time_to_first_token_ms: int | None, duration_ms: int | None, completion_tokens: int | None
+) -> list[str]:
+    """E.g. "first token 420 ms", "total 2300 ms", "31.4 tokens/s": the rate only over the time tokens streamed
     (a whole, non-streamed answer has no first token, so it gets its total time and no rate)."""
     facts = []
     if time_to_first_token_ms is not None:
