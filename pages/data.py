@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from services import conversations
@@ -26,17 +28,32 @@ upload = st.file_uploader("File to import", type=["json", "zip"], key="import_fi
 notice = state.take_notice("import")
 if notice:
     st.success(notice)
-if upload is not None and st.button("Import", key="do_import", type="primary", icon=":material/upload:"):
-    try:
-        result = conversations.import_file(rt, user, upload.getvalue(), upload.name)
-    except ImportFormatError as exc:
-        st.error(f"Nothing was imported. {exc}")
+if upload is not None:
+    data = upload.getvalue()
+    fingerprint = hashlib.sha256(data).hexdigest()
+    # A second click on Import (a double click, a rerun) must not import the file again: the button it lands on
+    # is gone, and importing the same file again takes a deliberate click on another one.
+    if state.was_imported(fingerprint):
+        st.info(f"{upload.name} is already imported. Import it again only if you want a second copy.")
+        do_import = st.button("Import a second copy", key="do_import_again", icon=":material/content_copy:")
     else:
-        count = len(result.conversation_ids)
-        state.notify("import", f"Imported {count} conversation(s) with {result.message_count} message(s).")
-        if count == 1:
-            state.open_conversation(result.conversation_ids[0])
-        st.rerun()
+        do_import = st.button("Import", key="do_import", type="primary", icon=":material/upload:")
+    if do_import:
+        state.mark_imported(fingerprint)  # before importing: a click arriving meanwhile sees it
+        try:
+            result = conversations.import_file(rt, user, data, upload.name)
+        except ImportFormatError as exc:
+            state.mark_imported(fingerprint, False)
+            st.error(f"Nothing was imported. {exc}")
+        except Exception:
+            state.mark_imported(fingerprint, False)
+            raise
+        else:
+            count = len(result.conversation_ids)
+            state.notify("import", f"Imported {count} conversation(s) with {result.message_count} message(s).")
+            if count == 1:
+                state.open_conversation(result.conversation_ids[0])
+            st.rerun()
 
 st.subheader("Export everything")
 st.write("One JSON file with every conversation, its branches and settings (API keys are never included).")

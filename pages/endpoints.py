@@ -34,10 +34,13 @@ for view in views:
         if not view.is_default and left.button("Make default", key=f"default_{view.id}"):
             endpoints.make_default(rt, user, view.id)
             st.rerun()
-        if not view.from_config and right.button("Delete endpoint", key=f"delete_{view.id}"):
-            endpoints.delete(rt, user, view.id)
-            state.notify("endpoints", f"Deleted “{view.name}”.")
-            st.rerun()
+        if not view.from_config:
+            # Confirmed first, as deleting a conversation is: one stray click must not lose an endpoint and its key.
+            sure = right.checkbox(f"Yes, delete “{view.name}”", key=f"confirm_delete_endpoint_{view.id}")
+            if right.button("Delete endpoint", key=f"delete_{view.id}", icon=":material/delete:", disabled=not sure):
+                endpoints.delete(rt, user, view.id)
+                state.notify("endpoints", f"Deleted “{view.name}”.")
+                st.rerun()
 
 st.subheader("Add an endpoint")
 if endpoint_form(rt, user):

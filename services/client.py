@@ -31,8 +31,16 @@ from services.keys import mask_key
 from services.sse import ChunkReader
 
 USER_AGENT = "RelayChat/0.1"
-# Response headers worth keeping with a reply: request ids and rate-limit state.
-META_HEADER = re.compile(r"^(x-request-id|request-id|openai-processing-ms|openai-model|x-ratelimit-.*)$", re.I)
+# Response headers worth keeping with a reply (or its error): request ids, rate-limit state, when to retry.
+# An allow-list, so nothing that might carry a credential is ever stored.
+META_HEADER = re.compile(
+    r"^(x-request-id|request-id|openai-processing-ms|openai-model|x-ratelimit-.*|retry-after|retry-after-ms)$", re.I
+)
+ERROR_BODY_KEPT = 2000  # characters of an error body kept to tell why it was refused
+
+
+def kept_headers(response: httpx.Response) -> dict[str, str]:
+    return {name.lower(): value for name, value in response.headers.items() if META_HEADER.match(name)}
 
 
 def make_http_client(timeouts: Timeouts) -> httpx.Client:
@@ -69,7 +77,7 @@ class ChatCall:
         self._timeouts = timeouts
         self.meta: dict[str, Any] = {
             "status": response.status_code,
-            "headers": {k.lower(): v for k, v in response.headers.items() if META_HEADER.match(k)},
+            "headers": kept_headers(response),
         }
         self.full_response: dict[str, Any] | None = None
         self.saw_done = False
@@ -212,6 +220,7 @@ def _raise_for_status(response: httpx.Response, url: str) -> None:
     if status < 300:
         return
     text = response.text
+    kept = {"url": url, "headers": kept_headers(response), "body": text[:ERROR_BODY_KEPT]}
     if 300 <= status < 400:
         location = response.headers.get("location", "")
         raise ProtocolError(
@@ -222,13 +231,13 @@ def _raise_for_status(response: httpx.Response, url: str) -> None:
         if status >= 500 or status in (401, 403, 429):
             title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
             words = title.group(1).strip() if title else "an HTML error page"
-            raise EndpointStatusError(status, f"{words} (an HTML page, likely from a proxy in front of the API)", url=url)
+            raise EndpointStatusError(status, f"{words} (an HTML page, likely from a proxy in front of the API)", **kept)
         raise html_reply_error(url, status)
     try:
         message = extract_error_message(json.loads(text))
     except ValueError:
         message = _excerpt(text) or None
-    raise EndpointStatusError(status, message, url=url)
+    raise EndpointStatusError(status, message, **kept)
 
 
 def _looks_like_html(response: httpx.Response, text: str) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from db import repository
 from db.models import Endpoint, User
 from services.chat import ChatError, endpoint_access
@@ -93,12 +95,14 @@ def _validated(form: EndpointForm) -> tuple[str, dict[str, str]]:
 def save(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | None = None) -> EndpointView:
     base_url, headers = _validated(form)
     key = form.api_key.strip()
+    name = form.name.strip()
     with runtime.db.write() as session:
+        endpoint_id = _saved_under(session, user, name, base_url, endpoint_id)
         endpoint = repository.save_endpoint(
             session,
             user,
             endpoint_id=endpoint_id,
-            name=form.name.strip(),
+            name=name,
             base_url=base_url,
             extra_headers=headers,
             default_model=form.default_model.strip() or None,
@@ -110,6 +114,18 @@ def save(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | No
             title_model=form.title_model.strip() or None,
         )
         return EndpointView.of(endpoint)
+
+
+def _saved_under(session: Session, user: User, name: str, base_url: str, endpoint_id: int | None) -> int | None:
+    """The endpoint a Save updates: a second Save of the same new endpoint (a double click, a resubmitted form)
+    updates the first rather than making a twin; a name another endpoint already has is refused."""
+    for other in repository.list_endpoints(session, user):
+        if other.id == endpoint_id or other.name.casefold() != name.casefold():
+            continue
+        if endpoint_id is None and other.base_url == base_url and other.source == "user":
+            return other.id
+        raise EndpointFormError("name", f"Name “{other.name}” is taken by another endpoint: choose another.")
+    return endpoint_id
 
 
 def test_connection(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | None = None) -> str:

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
 
 TimeoutPhase = Literal["connect", "first_token", "idle", "write", "pool"]
 
@@ -27,12 +29,20 @@ class RelayError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def meta(self) -> dict[str, Any]:
+        """What the reply's Details keep of the failed answer (status, kept headers); empty when none came."""
+        return {}
+
     def redact(self, secret: str, replacement: str) -> None:
         """Replace a secret (an API key an endpoint quoted back) wherever this error carries its words."""
-        for name in ("message", "endpoint_message"):
+        for name in ("message", "endpoint_message", "body"):
             value = getattr(self, name, None)
             if isinstance(value, str):
                 setattr(self, name, value.replace(secret, replacement))
+        headers = getattr(self, "headers", None)
+        if isinstance(headers, dict):
+            self.headers = {name: value.replace(secret, replacement) for name, value in headers.items()}
         self.args = (self.message,)
 
 
@@ -55,10 +65,15 @@ _STATUS_HINTS = {
 class EndpointStatusError(RelayError):
     """The endpoint answered with a non-2xx HTTP status."""
 
-    def __init__(self, status: int, endpoint_message: str | None, *, url: str = "") -> None:
+    def __init__(
+        self, status: int, endpoint_message: str | None, *, url: str = "", headers: Mapping[str, str] | None = None,
+        body: str = "",
+    ) -> None:
         self.status = status
         self.endpoint_message = endpoint_message
         self.url = url
+        self.body = body  # the error body's start: it may name the refused field where the message does not
+        self.headers = dict(headers or {})  # only the kept ones (client.kept_headers): ids, Retry-After, rate limits
         if status in _STATUS_HINTS:
             hint = _STATUS_HINTS[status]
         elif status >= 500:
@@ -69,6 +84,22 @@ class EndpointStatusError(RelayError):
             hint += f" URL called: {url}"
         super().__init__(hint + (f"\n\nThe endpoint said: {endpoint_message}" if endpoint_message else ""))
         self.retryable = status in (408, 409, 425, 429) or status >= 500
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return {"status": self.status, "headers": dict(self.headers)}
+
+    @property
+    def rejects_stream_usage(self) -> bool:
+        """Whether the endpoint refused the request because of stream_options (so asking without it may work);
+        a 400 for any other reason (a bad parameter, an unknown model) would only fail twice."""
+        return self.status in (400, 422) and bool(
+            _STREAM_USAGE_WORDS.search(f"{self.endpoint_message or ''} {self.body}")
+        )
+
+
+# How servers name the field they refuse: "stream_options", "include_usage", "stream options".
+_STREAM_USAGE_WORDS = re.compile(r"stream[_ .-]?options|include[_ ]?usage", re.I)
 
 
 class EndpointReportedError(RelayError):

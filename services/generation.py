@@ -26,6 +26,7 @@ from services.client import ChatCall, ChatClient, EndpointAccess
 from services.config import Timeouts
 from services.errors import EndpointStatusError, RelayError
 from services.params import without_stream_usage
+from services.sent_request import recorded_request
 
 log = logging.getLogger("relaychat.generation")
 
@@ -134,7 +135,7 @@ class Generation:
                 self._call_endpoint(body)
             except EndpointStatusError as exc:
                 # Some servers reject stream_options; ask again without it, once, and remember.
-                if "stream_options" not in body or exc.status not in (400, 422) or self._reply.received_content:
+                if "stream_options" not in body or not exc.rejects_stream_usage or self._reply.received_content:
                     raise
                 body = self._body = without_stream_usage(body)
                 # Remember only once the endpoint accepts the request without it: a 400 for another reason
@@ -149,6 +150,7 @@ class Generation:
                 status = "interrupted"
                 error = "The stream ended before the answer was complete (no finish reason and no [DONE])."
         except RelayError as exc:
+            self._meta = exc.meta or self._meta  # an error's status and rate-limit headers go to its Details
             status = self._status_after_failure()
             # After Stop the connection breaks because we closed it: that is no error to show.
             error = None if status == "stopped" else str(exc)
@@ -185,8 +187,7 @@ class Generation:
         if call.full_response is not None:
             with self._lock:
                 self._reply = reply_from_response(call.full_response)
-            self._first_token_at = time.monotonic()
-            return
+            return  # a whole answer has no first token: its time is the total (duration_ms)
         for chunk in call.chunks():
             with self._lock:
                 self._reply.add(chunk)
@@ -244,7 +245,7 @@ class Generation:
             status=status,
             error=error,
             finish_reason=reply.finish_reason,
-            request={key: value for key, value in body.items() if key != "messages"},
+            request=recorded_request(body),
             response_meta={
                 **self._meta,
                 "id": reply.id,

@@ -15,6 +15,7 @@ from db.models import Message
 from services.generation import Snapshot
 from services.json_reply import check_json_reply
 from services.markdown import stable_prefix_length
+from services.reply_facts import length_note, timing_facts
 from services.rendering import escape_markdown, extract_media, is_safe_media_url, prepare_markdown, split_reasoning
 
 POLL_SECONDS = 0.05  # how often a streaming reply is looked at
@@ -135,8 +136,7 @@ def render_reply_footer(message: Message, *, actions: Actions, last: bool, detai
         render_tool_call(call)
     if message.tool_calls and last and message.status == "complete" and actions.tool_results:
         tool_results_form(message.id, message.tool_calls, actions.tool_results)
-    render_outcome(message.id, message.status, message.error, message.finish_reason, message.model,
-                   actions.retry if last else None)
+    render_outcome(message, actions.retry if last else None)
     if last and message.finish_reason == "length" and actions.continue_:
         st.button("Continue", key=f"continue_{message.id}", on_click=actions.continue_, args=(message.id,),
                   icon=":material/play_arrow:")
@@ -223,14 +223,10 @@ def tool_results_form(message_id: int, calls: list[dict[str, Any]], submit: Call
 
 
 def render_details(message: Message) -> None:
-    """The inspector: what was sent, what came back, and how fast."""
+    """The inspector: what was sent (messages included), what came back (or the error's status and headers), and
+    how fast."""
     meta = message.response_meta or {}
-    facts = []
-    if message.time_to_first_token_ms is not None:
-        facts.append(f"first token {message.time_to_first_token_ms} ms")
-    if message.completion_tokens and message.duration_ms and message.time_to_first_token_ms is not None:
-        seconds = max(message.duration_ms - message.time_to_first_token_ms, 1) / 1000
-        facts.append(f"{message.completion_tokens / seconds:.1f} tokens/s")
+    facts = timing_facts(message.time_to_first_token_ms, message.duration_ms, message.completion_tokens)
     if message.total_tokens is not None:
         facts.append(f"usage {message.prompt_tokens} prompt + {message.completion_tokens} completion = {message.total_tokens}")
     facts.append(f"finish_reason {message.finish_reason or '—'}")
@@ -262,26 +258,20 @@ def render_media(text: str, allow_remote_images: bool = True) -> None:
             st.caption(f"[Download]({media.url})")
 
 
-def render_outcome(
-    message_id: int,
-    status: str,
-    error: str | None,
-    finish_reason: str | None,
-    model: str | None,
-    on_retry: Retry | None,
-) -> None:
-    """The line under a reply: how it ended, what went wrong, and Retry where it makes sense."""
+def render_outcome(message: Message, on_retry: Retry | None) -> None:
+    """The line under a reply: how it ended, what went wrong (which limit cut it), and Retry where it makes sense."""
+    status = message.status
     if status in ("error", "interrupted"):
-        st.error(error or "The reply failed.", icon=":material/error:")
+        st.error(message.error or "The reply failed.", icon=":material/error:")
     elif status in STATUS_NOTES:
         st.caption(STATUS_NOTES[status])
-    elif finish_reason == "length":
-        st.info("The reply was cut by max_tokens (finish_reason: length). Raise max_tokens, or Continue.",
+    elif message.finish_reason == "length":
+        st.info(length_note(message.request, message.prompt_tokens, message.completion_tokens),
                 icon=":material/content_cut:")
-    elif model:
-        st.caption(model)
+    elif message.model:
+        st.caption(message.model)
     if status in ("error", "interrupted", "stopped") and on_retry is not None:
-        st.button("Retry", key=f"retry_{message_id}", on_click=on_retry, args=(message_id,), icon=":material/replay:")
+        st.button("Retry", key=f"retry_{message.id}", on_click=on_retry, args=(message.id,), icon=":material/replay:")
 
 
 # While a reply streams the Stop button is the running indicator: Streamlit's own would only stop the watching (not

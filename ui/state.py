@@ -205,3 +205,15 @@ def submitted_message() -> Any:
     """What the chat input sent in the click that started this run (a ChatInputValue), else None."""
     value = st.session_state.get(CHAT_INPUT)
     return value if value and (getattr(value, "text", None) or getattr(value, "files", None)) else None
+
+
+_IMPORTED = "imported_files"  # fingerprints of the files this session imported: a double click imports once
+
+
+def was_imported(fingerprint: str) -> bool:
+    return fingerprint in st.session_state.get(_IMPORTED, ())
+
+
+def mark_imported(fingerprint: str, imported: bool = True) -> None:
+    done = set(st.session_state.get(_IMPORTED, ()))
+    st.session_state[_IMPORTED] = done | {fingerprint} if imported else done - {fingerprint}
