@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from db import branches, repository, search
 from db.models import Conversation, Message, User, utcnow
 from db.search import SearchHit
-from services import history
-from services.chat import ChatError
+from services import history, sent_request
+from services.chat import ChatError, api_messages
 from services.runtime import DELETED_KEPT_FOR, Runtime
 
 
@@ -71,6 +72,17 @@ def message(runtime: Runtime, user: User, message_id: int | None) -> Message | N
         return None
     with runtime.db.read() as session:
         return repository.get_message(session, user, message_id)
+
+
+def request_as_sent(runtime: Runtime, user: User, reply: Message) -> dict[str, Any]:
+    """The request `reply` was sent with, its messages rebuilt from the branch it answered (for Details)."""
+    with runtime.db.read() as session:
+        conversation = repository.get_conversation(session, user, reply.conversation_id)
+        if conversation is None or reply.parent_id is None:
+            branch = []
+        else:
+            branch = repository.message_path(session, conversation, leaf_id=reply.parent_id)
+    return sent_request.request_as_sent(reply.request, api_messages("", branch))
 
 
 def sibling_groups(runtime: Runtime, user: User, conversation_id: int | None) -> dict[int, tuple[int, ...]]:

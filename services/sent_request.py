@@ -1,4 +1,8 @@
-"""The request as a reply's Details keep it: every parameter and the messages as sent, attachments summarised."""
+"""The request as a reply's Details keep it: every parameter and the messages as sent, attachments summarised.
+
+A reply stores its parameters and its system message only: the rest of the messages it was sent are its branch,
+already in the database, and storing them with every reply would grow a conversation's size with the square of
+its length. Details rebuild them from the branch (`request_as_sent`)."""
 
 from __future__ import annotations
 
@@ -9,12 +13,26 @@ DATA_URL_PREFIX = "data:"
 
 
 def recorded_request(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The body sent, with each attached file's bytes replaced by its kind and size ("image (240 KB)"): the
-    inspector shows what went out without storing a base64 copy of every image with every reply."""
+    """What a reply keeps of the body sent: every parameter, and of the messages only the system ones (the
+    others are the reply's branch)."""
     recorded = dict(body)
     if isinstance(body.get("messages"), list):
-        recorded["messages"] = [_summarised_message(message) for message in body["messages"]]
+        recorded["messages"] = [message for message in body["messages"] if _is_system(message)]
     return recorded
+
+
+def request_as_sent(recorded: Mapping[str, Any] | None, branch: list[dict[str, Any]]) -> dict[str, Any]:
+    """The request a reply was sent with, for its Details: the recorded parameters and system messages, then the
+    branch it answered (`branch`, as API messages), each attached file's bytes replaced by its kind and size
+    ("image (240 KB)") so the inspector never carries a base64 copy of every image."""
+    recorded = dict(recorded or {})
+    system = [message for message in recorded.get("messages") or [] if _is_system(message)]
+    rest = [message for message in branch if not _is_system(message)]
+    return {**recorded, "messages": [_summarised_message(message) for message in system + rest]}
+
+
+def _is_system(message: Any) -> bool:
+    return isinstance(message, dict) and message.get("role") in ("system", "developer")
 
 
 def _summarised_message(message: Any) -> Any:

@@ -12,11 +12,13 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from db.models import Message
+from services import conversations
 from services.generation import Snapshot
 from services.json_reply import check_json_reply
 from services.markdown import stable_prefix_length
 from services.reply_facts import length_note, timing_facts
 from services.rendering import escape_markdown, extract_media, is_safe_media_url, prepare_markdown, split_reasoning
+from ui.resources import current_user, runtime
 
 POLL_SECONDS = 0.05  # how often a streaming reply is looked at
 TAIL_INTERVAL = 0.3  # how often its growing tail is sent to the browser
@@ -231,7 +233,9 @@ def render_details(message: Message) -> None:
         facts.append(f"usage {message.prompt_tokens} prompt + {message.completion_tokens} completion = {message.total_tokens}")
     facts.append(f"finish_reason {message.finish_reason or '—'}")
     st.caption(" · ".join(facts))
-    st.json({"request": message.request or {}, "response": {k: v for k, v in meta.items() if v not in (None, {}, "")}},
+    rt = runtime()
+    request = conversations.request_as_sent(rt, current_user(rt), message)
+    st.json({"request": request, "response": {k: v for k, v in meta.items() if v not in (None, {}, "")}},
             expanded=1)
 
 

@@ -76,7 +76,7 @@ def test_streamed_reply_is_saved_with_everything_about_it(runtime, fake_openai):
     assert (reply.model, reply.finish_reason) == ("fake-gpt", "stop")
     assert reply.request == {
         "model": "fake-gpt", "temperature": 0.3, "max_tokens": 50, "stream": True, "stream_options": {"include_usage": True},
-        "messages": [{"role": "user", "content": "hello there"}],
+        "messages": [],  # only system messages are kept: the rest is the reply's branch
     }
     assert (reply.prompt_tokens, reply.completion_tokens, reply.total_tokens) == (5, 4, 9)
     assert 0 <= reply.time_to_first_token_ms <= reply.duration_ms
@@ -100,7 +100,7 @@ def test_stream_off_sends_a_whole_request_and_saves_the_same_result(runtime, fak
     assert "stream" not in fake_openai.chat_bodies[0] and "stream_options" not in fake_openai.chat_bodies[0]
     assert (reply.status, reply.content, reply.finish_reason) == ("complete", "Hello from the fake", "stop")
     assert (reply.prompt_tokens, reply.completion_tokens, reply.total_tokens) == (5, 4, 9)
-    assert reply.request == {"model": "fake-gpt", "messages": [{"role": "user", "content": "hello there"}]}
+    assert reply.request == {"model": "fake-gpt", "messages": []}
 
 
 # --- durability while streaming -------------------------------------------------------------------------------

@@ -4,9 +4,11 @@ kind and size instead of its base64 bytes."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 
 from services.attachments import Attachment
 from services.chat import send_message
+from services.conversations import request_as_sent
 from tests.services.replies import finished, local_user
 from tests.services.test_generation import chat_settings
 
@@ -24,8 +26,20 @@ def test_the_saved_request_holds_the_messages_with_images_summarised(runtime, fa
     sent = fake_openai.chat_bodies[0]
     assert sent["messages"][0]["content"][1]["image_url"]["url"] == data_url
     assert reply.request["temperature"] == 0.5
-    assert reply.request["messages"] == [{"role": "user", "content": [
+    assert "base64" not in str(reply.request)
+    assert request_as_sent(runtime, local_user(runtime), reply)["messages"] == [{"role": "user", "content": [
         {"type": "text", "text": "What is this?\n\n--- notes.txt ---\nhello"},
         {"type": "image_url", "image_url": {"url": "image (240 KB)"}},
     ]}]
-    assert "base64" not in str(reply.request)
+
+
+def test_a_reply_stores_its_system_message_and_not_its_whole_branch(runtime, fake_openai):
+    user = local_user(runtime)
+    settings = dataclasses.replace(chat_settings(runtime), system_prompt="Be brief.")
+    first = send_message(runtime, user, None, "one", settings)
+    finished(runtime, first.assistant_message_id)
+    second = send_message(runtime, user, first.conversation_id, "two", settings)
+    reply = finished(runtime, second.assistant_message_id)
+
+    assert reply.request["messages"] == [{"role": "system", "content": "Be brief."}]  # the branch is not copied
+    assert request_as_sent(runtime, user, reply) == fake_openai.chat_bodies[1]  # Details show it all, as sent
