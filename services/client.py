@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from services.config import Timeouts, chat_url, models_url
+from services.config import ReplyLimits, Timeouts, chat_url, models_url
 from services.errors import (
     EndpointConnectionError,
     EndpointReportedError,
@@ -28,6 +28,7 @@ from services.errors import (
     html_reply_error,
 )
 from services.keys import mask_key
+from services.reply_limits import StreamWatch
 from services.sse import ChunkReader
 
 USER_AGENT = "RelayChat/0.1"
@@ -77,18 +78,22 @@ class ChatCall:
         if not _is_event_stream(response):
             self.full_response = _read_json(response)
 
-    def chunks(self) -> Iterator[dict[str, Any]]:
-        """The stream's chunks; raises EndpointTimeout / EndpointConnectionError if it stalls or breaks."""
+    def chunks(self, limits: ReplyLimits | None = None, started: float | None = None) -> Iterator[dict[str, Any]]:
+        """The stream's chunks; raises EndpointTimeout / EndpointConnectionError if it stalls or breaks, and
+        ReplyLimitReached past the reply's deadline or size (`started`: when the reply began, time.monotonic())."""
         if self.full_response is not None:
             return
+        limits = limits or ReplyLimits()
         # From here on the read timeout is the gap allowed between chunks, not the wait for the answer to start.
         # httpx reads it from the request's timeout extension when the body iteration begins.
         self._response.request.extensions.setdefault("timeout", {})["read"] = self._timeouts.idle
-        reader = ChunkReader(self._response.iter_bytes())
+        watch = StreamWatch(self._timeouts, limits, started)  # bytes that carry no content do not count as life
+        reader = ChunkReader(watch.reads(self._response.iter_bytes()), limits)
         try:
             for chunk in reader:
-                if not self._got_token and _has_token(chunk):
+                if _has_token(chunk):
                     self._got_token = True
+                    watch.saw_content()
                 yield chunk
         except httpx.ReadTimeout as exc:
             raise EndpointTimeout("idle" if self._got_token else "first_token", self._timeouts.idle) from exc
