@@ -319,7 +319,8 @@ class GenerationRegistry:
         self._heartbeat.start()
 
     def start(self, job: GenerationJob) -> Generation:
-        generation = Generation(job, ChatClient(self._http, job.access, self._timeouts), self._db, self._limits)
+        client = ChatClient(self._http, job.access, self._timeouts, self._limits)
+        generation = Generation(job, client, self._db, self._limits)
         with self._lock:
             self._running[job.message_id] = generation
         thread = threading.Thread(

@@ -12,6 +12,7 @@ from db import repository
 from db.models import Message
 from services.chat import ChatSettings, send_message
 from services.config import ReplyLimits, Timeouts
+from services.params import ChatParams
 from services.runtime import Runtime, start_runtime
 from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI, Reply
@@ -130,3 +131,24 @@ def test_a_slow_but_steady_reply_is_stopped_at_the_overall_deadline(reply_to):
 def test_a_relay_that_separates_events_by_one_newline_gives_the_whole_reply(reply_to):
     saved = reply_to(Reply(content="one two three", single_newline=True))
     assert (saved.status, saved.content, saved.error) == ("complete", "one two three", None)
+
+
+def test_a_whole_answer_past_the_size_cap_is_not_read_and_says_so(runtime, fake_openai):
+    user = local_user(runtime)
+    with runtime.db.read() as session:
+        endpoint_id = repository.config_endpoint(session, user).id
+    fake_openai.enqueue(Reply(content="z" * (MB // 2 + 100)))  # JSON of more than twice the quarter-MB cap
+    settings = ChatSettings(endpoint_id, "fake-gpt", params=ChatParams(stream=False))
+    saved = finished(runtime, send_message(runtime, user, None, "hello", settings).assistant_message_id)
+    assert (saved.status, saved.content) == ("error", "")
+    assert saved.error.startswith("The endpoint's answer passed 0.25 MB (the server's limit) and was not read.")
+
+
+def test_a_whole_answer_under_the_size_cap_is_read(runtime, fake_openai):
+    user = local_user(runtime)
+    with runtime.db.read() as session:
+        endpoint_id = repository.config_endpoint(session, user).id
+    fake_openai.enqueue(Reply(content="z" * (MB // 8)))
+    settings = ChatSettings(endpoint_id, "fake-gpt", params=ChatParams(stream=False))
+    saved = finished(runtime, send_message(runtime, user, None, "hello", settings).assistant_message_id)
+    assert (saved.status, len(saved.content)) == ("complete", MB // 8)
