@@ -6,6 +6,7 @@ import logging
 
 import streamlit as st
 
+from db.engine import WriteFailed
 from ui.resources import runtime
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -22,6 +23,11 @@ pages = [
 navigation = st.navigation(pages, position="top")
 try:
     navigation.run()
+except WriteFailed as exc:  # the database refused a change: it is not stored, and the page must not claim it is
+    logging.getLogger("relaychat").warning("page %s: a change was not saved: %s", navigation.title, exc)
+    st.error(f"Your last change was not saved: {exc}. Reload the page to try again.")
 except Exception:  # Stop/rerun are BaseExceptions and pass through; a bug is logged, never shown raw
     logging.getLogger("relaychat").exception("page %s failed", navigation.title)
-    st.error("Something went wrong on this page. Your conversation is saved; reload the page to continue.")
+    # Honest: what was committed before the failure is kept, but the action that failed may not have been.
+    st.error("Something went wrong on this page; what you did last may not have been saved. "
+             "Reload the page to continue.")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -43,6 +45,30 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+StorageProblem = Literal["busy", "full", "read_only", "other"]
+
+
+class WriteFailed(RuntimeError):
+    """A change the database did not store (nothing of it was committed); `str()` says why, in words."""
+
+    def __init__(self, problem: StorageProblem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+def write_failure(exc: OperationalError) -> WriteFailed:
+    """The database's refusal in words a user can act on (SQLite and PostgreSQL)."""
+    detail = str(exc.orig or exc).lower()
+    if "locked" in detail or "busy" in detail or "lock timeout" in detail:
+        return WriteFailed("busy", "the database is busy: another task, such as a large import, held it for more "
+                                   f"than {SQLITE_BUSY_TIMEOUT_MS / 1000:g} s; try again in a moment")
+    if "disk is full" in detail or "no space left" in detail or "could not extend" in detail:
+        return WriteFailed("full", "the database's disk is full")
+    if "readonly" in detail or "read-only" in detail:
+        return WriteFailed("read_only", "the database is read-only")
+    return WriteFailed("other", f"the database refused the change ({str(exc.orig or exc).strip()[:200]})")
+
+
 class Database:
     """An engine plus its units of work: `read()` for queries, `write()` for changes (committed on exit)."""
 
@@ -59,14 +85,18 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
+        """A unit of work committed on exit; a database that cannot take it (locked past the busy timeout, disk
+        full, read-only) raises WriteFailed, and then nothing of it is stored."""
         with self._sessions() as session:
-            if self.is_sqlite:
-                session.connection(execution_options={"sqlite_immediate": True})
             try:
+                if self.is_sqlite:
+                    session.connection(execution_options={"sqlite_immediate": True})
                 yield session
                 session.commit()
-            except BaseException:
+            except BaseException as exc:
                 session.rollback()
+                if isinstance(exc, OperationalError):
+                    raise write_failure(exc) from exc
                 raise
 
     def dispose(self) -> None:

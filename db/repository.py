@@ -374,9 +374,14 @@ def purge_deleted(session: Session, *, older_than: datetime) -> int:
             select(Conversation.id).where(Conversation.deleted_at.is_not(None), Conversation.deleted_at < older_than)
         )
     )
-    for start in range(0, len(doomed), PURGE_BATCH):
-        batch = doomed[start : start + PURGE_BATCH]
+    purge_conversations(session, doomed)
+    return len(doomed)
+
+
+def purge_conversations(session: Session, conversation_ids: list[int]) -> None:
+    """Remove these conversations and their messages for good (housekeeping and undoing a failed import)."""
+    for start in range(0, len(conversation_ids), PURGE_BATCH):
+        batch = conversation_ids[start : start + PURGE_BATCH]
         # Unlink the tree first: SQLite runs each cascade level as a nested trigger and stops 1,000 levels deep.
         session.execute(update(Message).where(Message.conversation_id.in_(batch)).values(parent_id=None))
         session.execute(delete(Conversation).where(Conversation.id.in_(batch)))
-    return len(doomed)

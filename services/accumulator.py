@@ -118,6 +118,8 @@ class ReplyAccumulator:
     usage: Usage | None = None
     choices: dict[int, Choice] = field(default_factory=dict)
     received_content: bool = False  # any content, reasoning or tool-call delta: tells first-token from idle timeouts
+    size: int = 0  # UTF-8 bytes of every choice's content, reasoning and tool-call arguments (the reply size cap)
+    pieces: int = 0  # deltas that carried any of those: the streamed tokens (the token cap)
 
     def add(self, chunk: dict) -> None:
         """Merge one chunk (a streamed delta, or a whole message via `reply_from_response`)."""
@@ -172,21 +174,26 @@ class ReplyAccumulator:
             choice.finish_reason = finish
 
     def _add_delta(self, choice: Choice, delta: dict) -> None:
+        size = self.size
         content = _str(delta.get("content"))
         if content:
             choice._content.append(content)
             self.received_content = True
+            self.size += len(content.encode("utf-8", "replace"))
         # DeepSeek and older vLLM say reasoning_content, OpenRouter and newer vLLM say reasoning;
         # take one so a relay that sends both does not double the text.
         reasoning = _str(delta.get("reasoning_content")) or _str(delta.get("reasoning"))
         if reasoning:
             choice._reasoning.append(reasoning)
             self.received_content = True
+            self.size += len(reasoning.encode("utf-8", "replace"))
         tool_calls = delta.get("tool_calls")
         if isinstance(tool_calls, list):
             for raw in tool_calls:
                 if isinstance(raw, dict):
                     self._add_tool_call(choice, raw)
+        if self.size > size or tool_calls:
+            self.pieces += 1
 
     def _add_tool_call(self, choice: Choice, raw: dict) -> None:
         call = _find_call(choice.tool_calls, raw)
@@ -206,6 +213,7 @@ class ReplyAccumulator:
         arguments = _arguments(function.get("arguments"))
         if arguments:
             call.arguments += arguments
+            self.size += len(arguments.encode("utf-8", "replace"))
 
 
 def _find_call(calls: list[ToolCall], raw: dict) -> ToolCall:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from db import branches, repository
 from db.branches import BranchError
+from db.engine import WriteFailed
 from db.models import Conversation, Endpoint, Message, User
 from services.attachments import Attachment, api_content
 from services.client import EndpointAccess
@@ -19,6 +21,8 @@ from services.generation import TITLE_INSTRUCTION, GenerationJob
 from services.keys import KeyBox
 from services.params import ChatParams, MaxTokensField, ParameterError, build_chat_body
 from services.runtime import Runtime
+
+log = logging.getLogger("relaychat.chat")
 
 
 @dataclass(frozen=True)
@@ -126,11 +130,14 @@ def _reply_to(runtime: Runtime, user: User, settings: ChatSettings, place: Calla
     """Start a reply to the message `place` finds or saves, the settings stored with its conversation; all in one
     transaction, so a refusal (no endpoint, a bad message) leaves nothing behind."""
     _check(settings)
-    with runtime.db.write() as session:
-        parent = place(session)
-        conversation = parent.conversation
-        endpoint = _save_settings(session, user, conversation, settings)
-        job = _start_reply(runtime, session, conversation, parent=parent, endpoint=endpoint, settings=settings)
+    try:
+        with runtime.db.write() as session:
+            parent = place(session)
+            conversation = parent.conversation
+            endpoint = _save_settings(session, user, conversation, settings)
+            job = _start_reply(runtime, session, conversation, parent=parent, endpoint=endpoint, settings=settings)
+    except WriteFailed as exc:  # nothing was stored: say so, so the page keeps what the user typed
+        raise ChatError("message", f"Your message was not saved and nothing was sent: {exc}.") from exc
     runtime.registry.start(job)  # after the commit: the worker reads the saved rows
     return Turn(job.conversation_id, job.message_id)
 
@@ -144,6 +151,8 @@ def save_settings(runtime: Runtime, user: User, conversation_id: int, settings: 
                 _save_settings(session, user, conversation, settings)
     except ChatError:
         pass
+    except WriteFailed:  # the page keeps the settings and the next send stores them with its message
+        log.warning("the settings of conversation %s were not saved (database busy or full)", conversation_id)
 
 
 def _check(settings: ChatSettings) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from services.config import Timeouts, chat_url, models_url
+from services.config import ReplyLimits, Timeouts, chat_url, models_url
 from services.errors import (
     EndpointConnectionError,
     EndpointReportedError,
@@ -28,6 +28,7 @@ from services.errors import (
     html_reply_error,
 )
 from services.keys import mask_key
+from services.reply_limits import StreamWatch
 from services.sse import ChunkReader
 
 USER_AGENT = "RelayChat/0.1"
@@ -72,7 +73,7 @@ class EndpointAccess:
 class ChatCall:
     """One open chat-completions response: either a stream of chunks or one whole JSON body."""
 
-    def __init__(self, response: httpx.Response, timeouts: Timeouts) -> None:
+    def __init__(self, response: httpx.Response, timeouts: Timeouts, limits: ReplyLimits | None = None) -> None:
         self._response = response
         self._timeouts = timeouts
         self.meta: dict[str, Any] = {
@@ -83,20 +84,24 @@ class ChatCall:
         self.saw_done = False
         self._got_token = False
         if not _is_event_stream(response):
-            self.full_response = _read_json(response)
+            self.full_response = _read_json(response, limits or ReplyLimits())
 
-    def chunks(self) -> Iterator[dict[str, Any]]:
-        """The stream's chunks; raises EndpointTimeout / EndpointConnectionError if it stalls or breaks."""
+    def chunks(self, limits: ReplyLimits | None = None, started: float | None = None) -> Iterator[dict[str, Any]]:
+        """The stream's chunks; raises EndpointTimeout / EndpointConnectionError if it stalls or breaks, and
+        ReplyLimitReached past the reply's deadline or size (`started`: when the reply began, time.monotonic())."""
         if self.full_response is not None:
             return
+        limits = limits or ReplyLimits()
         # From here on the read timeout is the gap allowed between chunks, not the wait for the answer to start.
         # httpx reads it from the request's timeout extension when the body iteration begins.
         self._response.request.extensions.setdefault("timeout", {})["read"] = self._timeouts.idle
-        reader = ChunkReader(self._response.iter_bytes())
+        watch = StreamWatch(self._timeouts, limits, started)  # bytes that carry no content do not count as life
+        reader = ChunkReader(watch.reads(self._response.iter_bytes()), limits)
         try:
             for chunk in reader:
-                if not self._got_token and _has_token(chunk):
+                if _has_token(chunk):
                     self._got_token = True
+                    watch.saw_content()
                 yield chunk
         except httpx.ReadTimeout as exc:
             raise EndpointTimeout("idle" if self._got_token else "first_token", self._timeouts.idle) from exc
@@ -129,10 +134,12 @@ class ChatCall:
 class ChatClient:
     """A thin, typed face of one endpoint."""
 
-    def __init__(self, http: httpx.Client, access: EndpointAccess, timeouts: Timeouts) -> None:
+    def __init__(self, http: httpx.Client, access: EndpointAccess, timeouts: Timeouts,
+                 limits: ReplyLimits | None = None) -> None:
         self._http = http
         self._access = access
         self._timeouts = timeouts
+        self._limits = limits or ReplyLimits()
 
     @property
     def chat_url(self) -> str:
@@ -145,7 +152,7 @@ class ChatClient:
             with _translate_errors(url, self._timeouts):
                 response = self._http.get(url, headers={**self._access.headers(), "Accept": "application/json"})
             _raise_for_status(response, url)
-            payload = _read_json(response)
+            payload = _read_json(response, self._limits)
         data = payload.get("data") if isinstance(payload, dict) else payload
         if not isinstance(data, list):
             raise ProtocolError(f"{url} did not return a model list (no `data` array).")
@@ -171,7 +178,7 @@ class ChatClient:
                         response.read()
                     _raise_for_status(response, url)
                 with _translate_errors(url, self._timeouts):
-                    call = ChatCall(response, self._timeouts)
+                    call = ChatCall(response, self._timeouts, self._limits)
                 yield call
             finally:
                 response.close()
@@ -195,10 +202,14 @@ def _is_event_stream(response: httpx.Response) -> bool:
     ).startswith("text/event-stream")
 
 
-def _read_json(response: httpx.Response) -> dict[str, Any]:
+def _read_json(response: httpx.Response, limits: ReplyLimits) -> dict[str, Any]:
     """The body as a JSON object; an HTML page or an error object raises the matching RelayError."""
-    response.read()
-    text = response.text
+    text = _bounded_text(response, 2 * limits.max_bytes)  # twice: JSON escapes can double a text's length
+    if text is None:
+        raise ProtocolError(
+            f"The endpoint's answer passed {limits.max_bytes / 1024 / 1024:g} MB (the server's limit) and was not "
+            "read. With streaming on, the start of a long answer is kept."
+        )
     if _looks_like_html(response, text):
         raise html_reply_error(str(response.request.url), response.status_code)
     try:
@@ -213,6 +224,17 @@ def _read_json(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ProtocolError(f"The endpoint's answer is JSON but not an object: {_excerpt(text)}")
     return payload
+
+
+def _bounded_text(response: httpx.Response, max_bytes: int) -> str | None:
+    """The body as text, read up to `max_bytes`; None when it is longer (the rest is not read)."""
+    pieces, size = [], 0
+    for piece in response.iter_bytes():
+        size += len(piece)
+        if size > max_bytes:
+            return None
+        pieces.append(piece)
+    return b"".join(pieces).decode(response.encoding or "utf-8", errors="replace")
 
 
 def _raise_for_status(response: httpx.Response, url: str) -> None:

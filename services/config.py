@@ -14,6 +14,9 @@ DEFAULT_DATA_DIR = Path("data")
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_FIRST_TOKEN_TIMEOUT = 120.0
 DEFAULT_IDLE_TIMEOUT = 60.0
+DEFAULT_MAX_REPLY_MB = 4.0  # the longest replies models write (~128k tokens) are about 0.5 MB
+DEFAULT_MAX_REPLY_TOKENS = 200_000
+DEFAULT_REPLY_DEADLINE = 1800.0
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,16 @@ class Timeouts:
     connect: float = DEFAULT_CONNECT_TIMEOUT
     first_token: float = DEFAULT_FIRST_TOKEN_TIMEOUT
     idle: float = DEFAULT_IDLE_TIMEOUT
+
+
+@dataclass(frozen=True)
+class ReplyLimits:
+    """Bounds on one reply, so a runaway or hostile endpoint cannot stream forever or without end: its size in
+    UTF-8 bytes (content, reasoning and tool arguments), its streamed pieces (tokens), and seconds in all."""
+
+    max_bytes: int = int(DEFAULT_MAX_REPLY_MB * 1024 * 1024)
+    max_tokens: int = DEFAULT_MAX_REPLY_TOKENS
+    deadline: float = DEFAULT_REPLY_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,7 @@ class Settings:
     # Privacy: markdown images from other hosts are fetched by the reader's browser; an admin may block them.
     allow_remote_images: bool = True
     image_max_side: int = 1568
+    reply_limits: ReplyLimits = ReplyLimits()
 
 
 def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None) -> Settings:
@@ -69,6 +83,11 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
         ),
         allow_remote_images=(get("RELAYCHAT_BLOCK_REMOTE_IMAGES") or "").lower() not in ("1", "true", "yes", "on"),
         image_max_side=int(_seconds(get("RELAYCHAT_IMAGE_MAX_SIDE"), 1568)),
+        reply_limits=ReplyLimits(
+            max_bytes=int(_seconds(get("RELAYCHAT_MAX_REPLY_MB"), DEFAULT_MAX_REPLY_MB) * 1024 * 1024),
+            max_tokens=int(_seconds(get("RELAYCHAT_MAX_REPLY_TOKENS"), DEFAULT_MAX_REPLY_TOKENS)),
+            deadline=_seconds(get("RELAYCHAT_REPLY_DEADLINE"), DEFAULT_REPLY_DEADLINE),
+        ),
     )
 
 

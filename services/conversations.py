@@ -125,5 +125,4 @@ def export_backup(runtime: Runtime, user: User) -> str:
 
 def import_file(runtime: Runtime, user: User, raw: bytes, filename: str) -> history.ImportResult:
     """All or nothing: a bad file raises ImportFormatError and leaves the database as it was."""
-    with runtime.db.write() as session:
-        return history.import_file(session, user, raw, filename)
+    return history.import_file(runtime.db, user, raw, filename)

@@ -23,9 +23,10 @@ from db.engine import Database
 from db.models import Message, utcnow
 from services.accumulator import ReplyAccumulator, reply_from_response
 from services.client import ChatCall, ChatClient, EndpointAccess
-from services.config import Timeouts
+from services.config import ReplyLimits, Timeouts
 from services.errors import EndpointStatusError, RelayError
 from services.params import without_stream_usage
+from services.reply_limits import check_reply
 from services.sent_request import recorded_request
 
 log = logging.getLogger("relaychat.generation")
@@ -70,8 +71,9 @@ class Snapshot:
 class Generation:
     """One reply being produced. Thread-safe: the worker writes, pages read snapshots, anyone may stop it."""
 
-    def __init__(self, job: GenerationJob, client: ChatClient, db: Database) -> None:
+    def __init__(self, job: GenerationJob, client: ChatClient, db: Database, limits: ReplyLimits = ReplyLimits()) -> None:
         self.job = job
+        self._limits = limits
         self._client = client
         self._db = db
         self._lock = threading.Lock()
@@ -188,9 +190,10 @@ class Generation:
             with self._lock:
                 self._reply = reply_from_response(call.full_response)
             return  # a whole answer has no first token: its time is the total (duration_ms)
-        for chunk in call.chunks():
+        for chunk in call.chunks(self._limits, started=self._started):
             with self._lock:
                 self._reply.add(chunk)
+            check_reply(self._reply.size, self._reply.pieces, self._limits)  # past a limit: ends as an error, text kept
             if self._first_token_at is None and self._reply.received_content:
                 self._first_token_at = time.monotonic()
             if self._answer_started_at is None and self._reply.content:
@@ -305,10 +308,11 @@ def _choices_json(reply: ReplyAccumulator) -> list[dict[str, Any]]:
 class GenerationRegistry:
     """The process-wide set of running generations, one worker thread each."""
 
-    def __init__(self, db: Database, http: httpx.Client, timeouts: Timeouts) -> None:
+    def __init__(self, db: Database, http: httpx.Client, timeouts: Timeouts, limits: ReplyLimits = ReplyLimits()) -> None:
         self._db = db
         self._http = http
         self._timeouts = timeouts
+        self._limits = limits
         self._lock = threading.Lock()
         self._running: dict[int, Generation] = {}
         self._closed = threading.Event()
@@ -316,7 +320,8 @@ class GenerationRegistry:
         self._heartbeat.start()
 
     def start(self, job: GenerationJob) -> Generation:
-        generation = Generation(job, ChatClient(self._http, job.access, self._timeouts), self._db)
+        client = ChatClient(self._http, job.access, self._timeouts, self._limits)
+        generation = Generation(job, client, self._db, self._limits)
         with self._lock:
             self._running[job.message_id] = generation
         thread = threading.Thread(

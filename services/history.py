@@ -19,11 +19,13 @@ from datetime import datetime, timezone
 from pathlib import PurePath
 from typing import Any, Literal
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import repository
+from db.engine import Database
 from db.models import FINAL_STATUSES, NEW_CHAT_TITLE, Conversation, Endpoint, Message, User, utcnow
+from services import import_writer
 from services.params import ChatParams, ParameterError
 
 CONVERSATION_FORMAT = "relaychat.conversation"
@@ -222,15 +224,15 @@ class _DraftConversation:
     updated_at: datetime | None = None
 
 
-def import_file(session: Session, user: User, raw: bytes, filename: str) -> ImportResult:
+def import_file(db: Database, user: User, raw: bytes, filename: str) -> ImportResult:
     """Import a RelayChat export or backup, an OpenAI messages array or ChatGPT's conversations.json (also
-    inside its .zip). The file is checked completely first; then everything is saved, or nothing."""
+    inside its .zip). The file is checked completely first; then everything is saved, or nothing (in short
+    transactions that let other writers in: services/import_writer.py)."""
     document = _read_json(raw, filename)
     source, drafts, skipped = _parse(document, filename)
     if not drafts:
         raise ImportFormatError(f"{filename}: there is no conversation with visible messages to import.")
-    with session.begin_nested():
-        ids = _save(session, user, drafts)
+    ids = import_writer.save_conversations(db, user, drafts)
     return ImportResult(source, tuple(ids), sum(len(d.messages) for d in drafts), skipped)
 
 
@@ -280,79 +282,6 @@ def _parse(document: Any, filename: str) -> tuple[ImportSource, list[_DraftConve
         f"{filename} is not a file RelayChat can import: expected a RelayChat export or backup, "
         "ChatGPT's conversations.json, or an OpenAI messages array."
     )
-
-
-def _save(session: Session, user: User, drafts: list[_DraftConversation]) -> list[int]:
-    """Insert the conversations, then all their messages in one multi-row INSERT: the ids are reserved first, so
-    every row carries its parent's id (an INSERT … RETURNING per row took 40 s for 80,000 messages)."""
-    now = utcnow()
-    reserved = iter(_reserve_message_ids(session, sum(len(draft.messages) for draft in drafts)))
-    database_ids = [{message.key: next(reserved) for message in draft.messages} for draft in drafts]
-    endpoints = repository.list_endpoints(session, user)
-    conversations = [
-        Conversation(
-            user_id=user.id,
-            endpoint_id=_matching_endpoint(endpoints, draft.endpoint),
-            title=draft.title[: repository.MAX_TITLE_LENGTH],
-            model=draft.model,
-            system_prompt=draft.system_prompt,
-            params=dict(draft.params),
-            pinned=draft.pinned,
-            current_leaf_id=ids.get(draft.leaf),
-            created_at=draft.created_at or now,
-            updated_at=draft.updated_at or draft.created_at or now,
-        )
-        for draft, ids in zip(drafts, database_ids, strict=True)
-    ]
-    session.add_all(conversations)
-    session.flush()
-    rows = [
-        _message_row(conversation.id, message, ids, now)
-        for conversation, draft, ids in zip(conversations, drafts, database_ids, strict=True)
-        for message in draft.messages
-    ]
-    if rows:
-        # A Core executemany, in file order (parents before children); the ORM form would go row by row.
-        session.execute(insert(Message.__table__), rows)
-    return [conversation.id for conversation in conversations]
-
-
-def _reserve_message_ids(session: Session, count: int) -> list[int]:
-    """`count` unused message ids, ascending (siblings are ordered by id, so the file's order is kept)."""
-    if session.get_bind().dialect.name == "postgresql":
-        sequence = "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, :count)"
-        return sorted(session.scalars(text(sequence), {"count": count}))
-    # SQLite writes under the database lock (Database.write begins IMMEDIATE): nobody else takes these meanwhile.
-    first = (session.scalar(select(func.max(Message.id))) or 0) + 1
-    return list(range(first, first + count))
-
-
-def _message_row(
-    conversation_id: int, message: _DraftMessage, ids: Mapping[Any, int], now: datetime
-) -> dict[str, Any]:
-    # Every row has every key: rows with the same keys go to the database together.
-    row: dict[str, Any] = {
-        "id": ids[message.key], "conversation_id": conversation_id,
-        "parent_id": ids[message.parent] if message.parent is not None else None,
-        "role": message.role, "content": message.content,
-        "reasoning": None, "tool_calls": None, "tool_call_id": None, "choices": None, "chosen_index": None,
-        "attachments": None, "model": None, "request": None, "response_meta": None,
-        "status": "complete", "finish_reason": None, "error": None, "created_at": now,
-    }
-    row.update({name: None for name in USAGE_FIELDS + TIMING_FIELDS})
-    row.update({key: value for key, value in message.fields.items() if value is not None})
-    row["updated_at"] = row["created_at"]
-    return row
-
-
-def _matching_endpoint(endpoints: list[Endpoint], endpoint: tuple[str, str] | None) -> int | None:
-    """The user's endpoint with that name and URL, else with that URL; None leaves the choice to the user."""
-    if endpoint is None:
-        return None
-    name, base_url = endpoint
-    same_url = [e for e in endpoints if e.base_url.rstrip("/") == base_url.rstrip("/")]
-    match = next(iter([e for e in same_url if e.name == name] or same_url), None)
-    return match.id if match is not None else None
 
 
 def _title(messages: Sequence[_DraftMessage], fallback: str) -> str:

@@ -45,7 +45,7 @@ def start_runtime(settings: Settings) -> Runtime:
     upgrade_to_head(db.engine)
     keybox = KeyBox(load_or_create_secret(settings.secret_key, settings.data_dir))
     http = make_http_client(settings.timeouts)
-    registry = GenerationRegistry(db, http, settings.timeouts)
+    registry = GenerationRegistry(db, http, settings.timeouts, settings.reply_limits)
     runtime = Runtime(settings, db, keybox, http, registry)
     runtime.config_error = sync_config_endpoint(runtime)
     with db.write() as session:  # deleted conversations past their undo window (the page purges on delete too)

@@ -461,3 +461,44 @@ def test_cli_serves_generated_markdown_until_killed():
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
+
+
+# --- faults that test the client's bounds (issue 12) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("filler", [": keep-alive\n\n", "\n"], ids=["keep-alive-comments", "one-byte"])
+def test_hang_filler_keeps_bytes_coming_but_no_content(fake_openai, client, filler):
+    fake_openai.enqueue(Reply(content="one two three", hang_after=1, hang_seconds=0.5, hang_filler=filler, hang_every=0.1))
+    response, events = stream(client)
+    assert response.content.count(filler.encode()) >= 3
+    assert "".join(deltas(chunks_of(events))) == "one " and "[DONE]" not in events
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"], ids=["LF", "CRLF"])
+def test_single_newline_ends_each_event_with_one_line_ending(fake_openai, client, ending):
+    fake_openai.enqueue(Reply(content="one two three", single_newline=True, line_ending=ending))
+    response = client.post("/chat/completions", json=chat(stream=True))
+    raw = response.content.decode()
+    assert (ending * 2) not in raw
+    lines = [line.removeprefix("data: ") for line in raw.split(ending) if line]
+    assert lines[-1] == "[DONE]"
+    assert "".join(deltas(chunks_of(lines))) == "one two three"
+
+
+def test_huge_line_sends_one_unterminated_line_of_that_size(fake_openai, client):
+    fake_openai.enqueue(Reply(content="one two", huge_line=300_000))
+    response = client.post("/chat/completions", json=chat(stream=True))
+    last = re.split(rb"\n", response.content)[-1]
+    assert len(last) == 300_000 and last.startswith(b'data: {"choices"') and last.endswith(b"xxxx")
+    assert "".join(deltas(chunks_of(sse_data(response.content[: -len(last)])))) == "one two"
+
+
+def test_endless_repeats_the_tokens_while_the_client_reads(fake_openai, client):
+    fake_openai.enqueue(Reply(content="again ", endless=True))
+    with client.stream("POST", "/chat/completions", json=chat(stream=True)) as response:
+        received = b""
+        for piece in response.iter_bytes():
+            received += piece
+            if received.count(b'"content":"again "') >= 50:
+                break
+    assert received.count(b'"content":"again "') >= 50 and b"[DONE]" not in received

@@ -44,7 +44,8 @@ PAGE_TIMEOUT_MS = 30_000  # default for every expect/wait: generous, a busy 2-co
 # fallback (services/config.py treats "" as set-but-empty).
 APP_ENV_NAMES = ("OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", "DATABASE_URL", "RELAYCHAT_SECRET_KEY",
                  "RELAYCHAT_DATA_DIR", "RELAYCHAT_CONNECT_TIMEOUT", "RELAYCHAT_FIRST_TOKEN_TIMEOUT",
-                 "RELAYCHAT_IDLE_TIMEOUT")
+                 "RELAYCHAT_IDLE_TIMEOUT", "RELAYCHAT_REPLY_DEADLINE", "RELAYCHAT_MAX_REPLY_MB",
+                 "RELAYCHAT_MAX_REPLY_TOKENS")
 
 
 class RunningApp(NamedTuple):

@@ -157,6 +157,11 @@ class Reply:
     drop_after: int | None = None  # stream: reset the connection after N tokens; not streamed: instead of answering
     hang_after: int | None = None  # stream: silence after N tokens for hang_seconds, then the end (no DONE)
     hang_seconds: float = 30.0
+    hang_filler: str = ""  # sent every hang_every seconds during a hang: ": keep-alive\n\n", or one byte ("\n")
+    hang_every: float = 1.0
+    single_newline: bool = False  # stream: end each event with one line ending, not two (some relays do)
+    huge_line: int | None = None  # stream: after the tokens, a data line of this many bytes with no line end, then close
+    endless: bool = False  # stream: after the tokens, repeat them for as long as the client reads
     error_object_200: dict[str, Any] | None = None  # answer 200 with exactly this JSON, streamed or not
     response_headers: dict[str, str] = field(default_factory=dict)
 
@@ -437,7 +442,8 @@ class _Handler(BaseHTTPRequestHandler):
 
         def event(payload: Any) -> None:
             text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-            out.write(((f": keep-alive{end}{end}" if reply.keepalive else "") + f"{data}{text}{end}{end}").encode())
+            close = end if reply.single_newline else end + end
+            out.write(((f": keep-alive{end}{end}" if reply.keepalive else "") + f"{data}{text}{close}").encode())
 
         def chunk(index: int | None, delta: dict[str, Any] | None = None, finish: str | None = None) -> dict[str, Any]:
             body: dict[str, Any] = {"id": plan.id, "object": "chat.completion.chunk", "created": plan.created}
@@ -465,7 +471,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._drop()
                 return
             if reply.hang_after is not None and k == min(reply.hang_after, last):
-                out.pause(reply.hang_seconds)
+                self._hang(out, reply)
                 return
             if k == last:
                 break
@@ -473,6 +479,19 @@ class _Handler(BaseHTTPRequestHandler):
                 out.pause(start + k * reply.interval - time.monotonic())  # on a schedule, so rates hold over long runs
             for i, delta in plan.steps[k]:
                 event(chunk(i, delta))
+        while reply.endless and plan.steps:  # until the client goes away (a write fails) or the fake stops
+            for step in plan.steps:
+                out.pause(reply.interval)
+                for i, delta in step:
+                    event(chunk(i, delta))
+                out.flush()
+        if reply.huge_line is not None:
+            head = f'{data}{{"choices":[{{"index":0,"delta":{{"content":"'.encode()
+            out.write(head)
+            for sent in range(len(head), reply.huge_line, 65536):
+                out.write(b"x" * min(65536, reply.huge_line - sent))
+                out.flush()
+            return
         if reply.send_finish:
             for i in range(plan.n):
                 event(chunk(i, {}, plan.finish_reason))
@@ -481,6 +500,17 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.send_done:
             event("[DONE]")
         out.flush()
+
+    def _hang(self, out: _Out, reply: Reply) -> None:
+        """Send nothing that counts for hang_seconds: silence, or the filler every hang_every seconds."""
+        if not reply.hang_filler:
+            out.pause(reply.hang_seconds)
+            return
+        deadline = time.monotonic() + reply.hang_seconds
+        while time.monotonic() < deadline:
+            out.pause(min(reply.hang_every, deadline - time.monotonic()))
+            out.write(reply.hang_filler.encode())
+            out.flush()
 
     def _drop(self) -> None:
         # Reset (RST) rather than close (FIN): the client sees a broken connection, not a body that simply ended.

@@ -109,7 +109,10 @@ SHAPES = {
 
 
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
-def test_stream_shapes_accumulate_to_the_scripted_content(client, fake_openai, shape):
+def test_stream_shapes_accumulate_to_the_scripted_content(http, fake_openai, shape):
+    # The first-token and idle clocks count content, not bytes: one-byte reads of a whole chunk may take longer
+    # than TIMEOUTS' half second on a busy machine, so these shapes get the time a slow relay would.
+    client = ChatClient(http, EndpointAccess(fake_openai.base_url), Timeouts(connect=1, first_token=10, idle=10))
     fake_openai.enqueue(Reply(content=CONTENT, **shape))
     reply, call = read_stream(client)
     assert reply.content == CONTENT

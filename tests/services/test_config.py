@@ -12,6 +12,7 @@ from services.config import (
     DEFAULT_FIRST_TOKEN_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
     BaseUrlError,
+    ReplyLimits,
     Timeouts,
     chat_url,
     format_extra_headers,
@@ -75,6 +76,19 @@ def test_database_url_and_secret_key_are_read() -> None:
 def test_timeouts_fall_back_to_the_default_on_bad_values(raw: object, expected: float) -> None:
     settings = load_settings(env={}, secrets={"RELAYCHAT_IDLE_TIMEOUT": raw})
     assert settings.timeouts.idle == expected
+
+
+def test_reply_limits_are_generous_by_default_and_configurable() -> None:
+    assert load_settings(env={}).reply_limits == ReplyLimits(max_bytes=4 * 1024 * 1024, max_tokens=200_000,
+                                                              deadline=1800.0)
+    env = {"RELAYCHAT_MAX_REPLY_MB": "0.5", "RELAYCHAT_MAX_REPLY_TOKENS": "1000", "RELAYCHAT_REPLY_DEADLINE": "90"}
+    assert load_settings(env=env).reply_limits == ReplyLimits(max_bytes=512 * 1024, max_tokens=1000, deadline=90.0)
+
+
+@pytest.mark.parametrize("raw", ["", "0", "-3", "lots", "inf", "nan"])
+def test_reply_limits_fall_back_to_the_default_on_bad_values(raw: str) -> None:
+    env = {"RELAYCHAT_MAX_REPLY_MB": raw, "RELAYCHAT_MAX_REPLY_TOKENS": raw, "RELAYCHAT_REPLY_DEADLINE": raw}
+    assert load_settings(env=env).reply_limits == ReplyLimits()
 
 
 def test_each_timeout_has_its_own_variable() -> None:

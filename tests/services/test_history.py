@@ -97,8 +97,7 @@ def snapshot(db: Database, user: User, conversation_id: int) -> dict[str, Any]:
 
 
 def import_bytes(db: Database, user: User, raw: bytes, filename: str = "upload.json") -> history.ImportResult:
-    with db.write() as session:
-        return history.import_file(session, user, raw, filename)
+    return history.import_file(db, user, raw, filename)
 
 
 def conversation_count(db: Database) -> int:

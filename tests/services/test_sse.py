@@ -7,8 +7,10 @@ from collections.abc import Iterable, Iterator
 
 import pytest
 
+from services.config import ReplyLimits
 from services.errors import EndpointReportedError, ProtocolError
-from services.sse import ChunkReader, LineDecoder, ServerSentEvent, SSEDecoder, iter_events
+from services.reply_limits import ReplyLimitReached
+from services.sse import ChunkReader, LineDecoder, LineTooLong, ServerSentEvent, SSEDecoder, iter_events
 
 
 def decode(pieces: Iterable[bytes]) -> list[ServerSentEvent]:
@@ -267,3 +269,91 @@ def test_non_json_data_raises_protocol_error_with_excerpt() -> None:
 def test_json_that_is_not_an_object_raises_protocol_error(payload: str) -> None:
     with pytest.raises(ProtocolError):
         list(ChunkReader([data_lines(payload)]))
+
+
+# --- relays that end events with one newline; lines without end (issue 12) -----------------------------------
+
+
+def chunk_json(text: str) -> str:
+    return json.dumps({"choices": [{"index": 0, "delta": {"content": text}}]})
+
+
+@pytest.mark.parametrize("ending", ENDINGS.values(), ids=ENDINGS.keys())
+@pytest.mark.parametrize("cut", [None, 1, 7], ids=["one-read", "1-byte-reads", "7-byte-reads"])
+def test_events_separated_by_one_newline_are_each_a_chunk(ending: str, cut: int | None) -> None:
+    raw = sse(f"data: {chunk_json('one ')}", ": keep-alive", f"data: {chunk_json('两 ')}",
+              f"data:{chunk_json('three')}", "data: [DONE]", f"data: {chunk_json('after done')}", ending=ending)
+    pieces = [raw] if cut is None else [raw[i : i + cut] for i in range(0, len(raw), cut)]
+    reader = ChunkReader(pieces)
+    texts = [chunk["choices"][0]["delta"]["content"] for chunk in reader]
+    assert texts == ["one ", "两 ", "three"]
+    assert reader.saw_done
+
+
+def test_chunks_arrive_one_by_one_with_one_newline_between_them() -> None:
+    """Not all at the end of the stream: each line is a chunk as soon as the next one begins."""
+    seen: list[str] = []
+
+    def source() -> Iterator[bytes]:
+        for word in ("a", "b", "c"):
+            yield f"data: {chunk_json(word)}\n".encode()
+            seen.append(word)
+
+    texts = []
+    for chunk in ChunkReader(source()):
+        texts.append(chunk["choices"][0]["delta"]["content"])
+        assert len(seen) <= len(texts)  # the chunk came before the stream went on
+    assert texts == ["a", "b", "c"]
+
+
+def test_a_json_event_spread_over_several_data_lines_is_still_one_event() -> None:
+    raw = sse("data: {", 'data: "choices": []', "data: }", "", ending="\n")
+    assert list(ChunkReader([raw])) == [{"choices": []}]
+
+
+def test_one_newline_between_lines_that_are_not_json_still_reports_the_bad_data() -> None:
+    with pytest.raises(ProtocolError, match="not JSON"):
+        list(ChunkReader([sse("data: hello", "data: world", "")]))
+
+
+def test_a_line_longer_than_the_bound_raises_before_it_is_all_held() -> None:
+    decoder = LineDecoder(max_chars=1000)
+    assert decoder.feed("short\n" + "x" * 600) == ["short"]
+    with pytest.raises(LineTooLong):
+        decoder.feed("x" * 600)
+
+
+def test_a_long_line_in_one_read_is_refused_too() -> None:
+    with pytest.raises(LineTooLong):
+        SSEDecoder(max_chars=1000).feed(b"data: " + b"x" * 2000 + b"\n\n")
+
+
+def test_many_short_data_lines_of_one_event_are_bounded_together() -> None:
+    with pytest.raises(LineTooLong):
+        SSEDecoder(max_chars=1000).feed(b"data: xxxxxxxxxx\n" * 200)
+
+
+def test_lines_up_to_the_bound_pass() -> None:
+    assert decode_bounded(b"data: " + b"y" * 900 + b"\n\n") == [ServerSentEvent(data="y" * 900)]
+
+
+def decode_bounded(raw: bytes) -> list[ServerSentEvent]:
+    decoder = SSEDecoder(max_chars=1000)
+    return decoder.feed(raw) + decoder.close()
+
+
+def test_chunk_reader_stops_a_huge_line_with_the_reply_size_message() -> None:
+    limits = ReplyLimits(max_bytes=1024 * 1024)
+
+    def endless_line() -> Iterator[bytes]:
+        yield f"data: {chunk_json('start')}\n\n".encode()
+        yield b'data: {"choices":[{"index":0,"delta":{"content":"'
+        for _ in range(1000):  # 64 MB if read to the end
+            yield b"x" * 65536
+
+    reader = ChunkReader(endless_line(), limits)
+    texts = []
+    with pytest.raises(ReplyLimitReached, match=r"^Stopped: the reply passed 1 MB"):
+        for chunk in reader:
+            texts.append(chunk["choices"][0]["delta"]["content"])
+    assert texts == ["start"]
