@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from db import repository
@@ -346,3 +347,17 @@ def test_chatgpt_export_imports_with_its_branches(configured, open_app):
     chat = open_app(c=str(sourdough.id))
     assert texts(chat)[2] == "What flour works best for a rye starter?"
     assert "2/2" in [c.value for c in chat.caption], "the arrows offer the other branch"
+
+
+@pytest.mark.parametrize(
+    "link", ["9" * 20, "1" * 10_000, "١٢", "²", "0", "-3", "abc"],
+    ids=["20-digits", "10000-digits", "arabic-indic-12", "superscript-2", "zero", "negative", "letters"],
+)
+def test_a_malformed_link_says_not_found_instead_of_crashing(configured, open_app, link):
+    open_app()
+    seed([f"Chat {n}" for n in range(1, 13)])  # "١٢" is 12 to int(): there is a conversation 12 it must not open
+    at = open_app(c=link)
+    assert not at.exception
+    assert any("Conversation not found" in w.value for w in at.warning), link
+    assert at.subheader[0].value == "New chat"
+    assert not at.chat_message
