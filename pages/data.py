@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from services import conversations
@@ -10,6 +12,7 @@ from ui import state
 from ui.resources import current_user, runtime
 
 MAX_IMPORT_MB = 200
+log = logging.getLogger("relaychat")
 
 rt = runtime()
 user = current_user(rt)
@@ -31,6 +34,9 @@ if upload is not None and st.button("Import", key="do_import", type="primary", i
         result = conversations.import_file(rt, user, upload.getvalue(), upload.name)
     except ImportFormatError as exc:
         st.error(f"Nothing was imported. {exc}")
+    except Exception:  # a case the checks missed: the reason goes to the log, the page still says what happened
+        log.exception("import of %s failed", upload.name)
+        st.error("Nothing was imported. RelayChat could not read this file; the reason is in the server's log.")
     else:
         count = len(result.conversation_ids)
         state.notify("import", f"Imported {count} conversation(s) with {result.message_count} message(s).")

@@ -361,3 +361,21 @@ def test_a_malformed_link_says_not_found_instead_of_crashing(configured, open_ap
     assert any("Conversation not found" in w.value for w in at.warning), link
     assert at.subheader[0].value == "New chat"
     assert not at.chat_message
+
+
+def test_hostile_imports_say_why_on_the_import_page(configured, open_app):
+    at = open_import_page(open_app)
+    before = conversation_count()
+    cases = {
+        "deep.json": (("[" * 100_000 + "]" * 100_000).encode(), "deep.json is nested deeper than 100 levels."),
+        "huge.json": (json.dumps([{"role": "user", "content": "hi", "tool_calls": [{"n": 10**30}]}]).encode(),
+                      "huge.json holds a whole number beyond 64 bits at [0].tool_calls[0].n"),
+        "year.json": (json.dumps({"format": "relaychat.conversation", "version": 1, "conversation": {
+            "created_at": "0001-01-01T00:00:00+02:00", "messages": [{"id": 1, "role": "user", "content": "hi"}]}}).encode(),
+            "is out of the range of dates RelayChat stores"),
+    }
+    for name, (data, reason) in cases.items():
+        upload(at, name, data)
+        errors = [e.value for e in at.error]
+        assert errors and errors[0].startswith("Nothing was imported.") and reason in errors[0], errors
+    assert conversation_count() == before
