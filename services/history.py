@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from db import repository
 from db.models import FINAL_STATUSES, NEW_CHAT_TITLE, Conversation, Endpoint, Message, User, utcnow
 from services import json_limits
+from services.format_controls import strip_format_controls
 from services.params import ChatParams, ParameterError
 
 CONVERSATION_FORMAT = "relaychat.conversation"
@@ -320,7 +321,7 @@ def _save(session: Session, user: User, drafts: list[_DraftConversation]) -> lis
         Conversation(
             user_id=user.id,
             endpoint_id=_matching_endpoint(endpoints, draft.endpoint),
-            title=draft.title[: repository.MAX_TITLE_LENGTH],
+            title=strip_format_controls(draft.title)[: repository.MAX_TITLE_LENGTH],
             model=draft.model,
             system_prompt=draft.system_prompt,
             params=dict(draft.params),

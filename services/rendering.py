@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from services.format_controls import strip_format_controls
+
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 REMOTE_SCHEMES = frozenset({"http", "https"})
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -694,5 +696,5 @@ _LINE_START_MARKER = re.compile(r"^(?:([-+])|(\d+)([.)]))")
 
 def escape_markdown(text: str) -> str:
     """One line of text shown literally by st.markdown (titles, snippets): what could make markup is escaped."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(strip_format_controls(text).split()))
     return _LINE_START_MARKER.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), escaped)

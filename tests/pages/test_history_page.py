@@ -379,3 +379,10 @@ def test_hostile_imports_say_why_on_the_import_page(configured, open_app):
         errors = [e.value for e in at.error]
         assert errors and errors[0].startswith("Nothing was imported.") and reason in errors[0], errors
     assert conversation_count() == before
+
+
+def test_a_title_with_a_right_to_left_override_does_not_read_as_another_file(configured, open_app):
+    open_app()
+    seed(["invoice\u202egnp.exe", "שלום עולם"])
+    at = open_app()
+    assert listed(at) == ["שלום עולם", "invoicegnp.exe"]
