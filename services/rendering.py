@@ -22,6 +22,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from services.format_controls import strip_format_controls
+from services.math_limits import bound_math_sizes
 
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 REMOTE_SCHEMES = frozenset({"http", "https"})
@@ -458,8 +459,7 @@ def _display_math_block(content: str, prefix: str) -> str:
     return f"$$\n{body}\n{closing_prefix}$$"
 
 
-def _display_math(piece: _Piece, opener: _MathToken, closer: _MathToken) -> str:
-    content = piece.text[opener.end : closer.start]
+def _display_math(piece: _Piece, opener: _MathToken, closer: _MathToken, content: str) -> str:
     prefix = _own_line_prefix(piece, opener, closer)
     if prefix is None:
         return f"$${content.strip()}$$"
@@ -497,12 +497,12 @@ def _closing_index(
 
 def _math_replacement(piece: _Piece, opener: _MathToken, closer: _MathToken) -> str:
     """What Streamlit should get for one pair of math delimiters."""
-    content = piece.text[opener.end : closer.start]
+    content = bound_math_sizes(piece.text[opener.end : closer.start])  # KaTeX's own maxSize is out of reach
     if opener.kind == "\\(":
         return _apart(piece.text, opener, closer, _inline_math(content))
     if opener.kind == "\\[":
-        return _apart(piece.text, opener, closer, _display_math(piece, opener, closer))
-    written = piece.text[opener.start : closer.end]
+        return _apart(piece.text, opener, closer, _display_math(piece, opener, closer, content))
+    written = piece.text[opener.start : opener.end] + content + piece.text[closer.start : closer.end]
     if opener.end - opener.start == 2:
         # `$$…$$` is kept; only one written alone on a line is laid out as a block, so it renders centred.
         prefix = _own_line_prefix(piece, opener, closer)
