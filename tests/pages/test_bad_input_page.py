@@ -38,3 +38,18 @@ def test_a_hostile_json_field_is_explained_under_it_and_nothing_is_sent(configur
     assert len(configured.chat_bodies) == 1, "nothing reaches the endpoint"
     assert (message_count(), texts(at)) == before, "the conversation is unchanged"
     assert typed_message(at) == "Will this be sent?", "the typed message is kept"
+
+
+def test_a_tool_call_with_100000_deep_arguments_is_shown_raw_not_crashing(configured, open_app):
+    from services.params import EXAMPLE_TOOLS
+    from tests.fake_openai import Reply
+
+    deep_call = {"id": "call_deep", "name": "get_weather", "arguments": DEEP}
+    configured.enqueue(Reply(tool_calls=[deep_call]))
+    at = open_app()
+    at.text_area(key=param("tools")).set_value(json.dumps([EXAMPLE_TOOLS["get_weather"]])).run()
+    send(at, "Weather?")
+
+    assert not at.exception
+    assert any("not valid JSON" in warning.value for warning in at.chat_message[1].warning)
+    assert DEEP in [code.value for code in at.chat_message[1].code]
