@@ -4,7 +4,9 @@ Streamlit renders math with KaTeX in the browser with KaTeX's defaults (maxSize 
 not reachable from Python. A reply's `\\rule{9999em}{9999em}` draws a box over the whole page, and
 `\\kern-500em` or `\\raisebox{-300em}` moves ink over the sidebar and the chat input. So the size arguments of
 the commands that take one are rewritten: any length beyond MAX_EM (in any TeX unit) becomes MAX_EM, its sign
-kept. Text and other numbers in a formula are left alone.
+kept. Text and other numbers in a formula are left alone. A formula that defines macros (`\\def`, `\\newcommand`,
+`\\let`) and takes sizes could build a length out of reach of that rewrite (`\\def\\r#1{\\rule{#1em}{#1em}}\\r{9999}`):
+it is shown as its source instead (is_unboundable).
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ _SIZED = re.compile(
         (?:\s*[+-]?\s*(?:\d+(?:\.\d*)?|\.\d+)\s*[a-z]{2})?""",
     re.X,
 )
+_DEFINES_MACRO = re.compile(r"\\(?:[gex]?def|(?:re)?newcommand|providecommand|let|futurelet)(?![A-Za-z])")
+_TAKES_SIZE = re.compile(
+    r"\\(?:rule|hspace|vspace|raisebox|genfrac|above|kern|mkern|hskip|mskip|hkern|vrule|hrule|arraystretch)(?![A-Za-z])"
+    r"|\\\\\s*\["
+)
 _ARRAY_STRETCH = re.compile(r"(\\(?:re)?(?:def|newcommand)\s*\{?\\arraystretch\}?\s*\{)\s*([\d.]+)\s*(\})")
 
 
@@ -39,6 +46,12 @@ def bound_math_sizes(latex: str) -> str:
         return latex
     bounded = _SIZED.sub(lambda command: _DIMENSION.sub(_bounded_length, command.group()), latex)
     return _ARRAY_STRETCH.sub(_bounded_stretch, bounded)
+
+
+def is_unboundable(latex: str) -> bool:
+    """True for a formula whose sizes may come from its own macros, so that no rewrite can bound them."""
+    latex = _ARRAY_STRETCH.sub("", latex)  # \def\arraystretch{1.5} is bounded like a length, not a risk
+    return bool(_DEFINES_MACRO.search(latex)) and bool(_TAKES_SIZE.search(latex))
 
 
 def _bounded_length(match: re.Match[str]) -> str:

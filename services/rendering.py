@@ -22,7 +22,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from services.format_controls import strip_format_controls
-from services.math_limits import bound_math_sizes
+from services.math_limits import bound_math_sizes, is_unboundable
 
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 REMOTE_SCHEMES = frozenset({"http", "https"})
@@ -498,6 +498,8 @@ def _closing_index(
 def _math_replacement(piece: _Piece, opener: _MathToken, closer: _MathToken) -> str:
     """What Streamlit should get for one pair of math delimiters."""
     content = bound_math_sizes(piece.text[opener.end : closer.start])  # KaTeX's own maxSize is out of reach
+    if is_unboundable(content):
+        return _code_span(piece.text[opener.start : closer.end])
     if opener.kind == "\\(":
         return _apart(piece.text, opener, closer, _inline_math(content))
     if opener.kind == "\\[":
@@ -508,6 +510,13 @@ def _math_replacement(piece: _Piece, opener: _MathToken, closer: _MathToken) -> 
         prefix = _own_line_prefix(piece, opener, closer)
         return written if prefix is None else _display_math_block(content, prefix)
     return _inline_math(content) if "$" in content else written
+
+
+def _code_span(text: str) -> str:
+    """`text` shown literally: a fence one backtick longer than any run inside, spaced off a backtick at an end."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _math_edits(piece: _Piece, tokens: list[_MathToken]) -> Iterator[tuple[int, int, str]]:

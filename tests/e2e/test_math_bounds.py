@@ -20,6 +20,7 @@ HOSTILE_MATH = "\n\n".join([
     "Inline \\( \\kern-9999em \\rule{1em}{1em} \\) moved.",
     "$$\n\\hspace{9999cm}\\rule{2000pt}{1em}\n$$",
     "\\( \\raisebox{9999in}{x} \\) and a fair one \\( \\rule{2em}{0.5em} \\).",
+    "Built from a macro: $\\def\\r#1{\\rule{#1em}{#1em}}\\r{9999}$ shown as its source.",
     "The end.",
 ])
 # What each part of a formula draws, cut by the boxes that clip it (overflow other than visible), with the chat
@@ -51,6 +52,7 @@ def test_oversized_formulas_are_bounded_and_stay_in_their_message(app: RunningAp
     reply = assistant_bubbles(page).last
     expect(reply.locator(".katex")).to_have_count(6)
     expect(reply.locator(".katex-error")).to_have_count(0)  # bounded, still valid TeX
+    expect(reply.locator("code", has_text="\\r{9999}")).to_have_count(1)
 
     drawn = reply.evaluate(MEASURE_JS)
     limit = MAX_EM * drawn["em"] * 1.25  # a rule of MAX_EM, in KaTeX's slightly larger math font

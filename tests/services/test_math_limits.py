@@ -50,3 +50,23 @@ def test_fair_sizes_and_text_are_unchanged(latex: str) -> None:
 )
 def test_every_math_form_in_a_reply_is_bounded(reply: str, shown: str) -> None:
     assert prepare_markdown(reply) == shown
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        r"$\def\r#1{\rule{#1em}{#1em}}\r{9999}$",  # the length is built from an argument
+        r"\( \let\r\rule \r{9999em}{9999em} \)",  # an alias of \rule
+        r"$\newcommand{\gap}[1]{\hspace{#1}}\gap{9999em}$",
+        r"$\def\s{99}\def\arraystretch{\s}\begin{array}{c}a\\b\end{array}$",
+    ],
+)
+def test_a_formula_that_builds_its_own_sizes_is_shown_as_source(formula: str) -> None:
+    assert prepare_markdown(f"See {formula} here") == f"See `{formula}` here"
+
+
+@pytest.mark.parametrize(
+    "formula", [r"$\newcommand\R{\mathbb R} x \in \R$", r"$\def\arraystretch{1.5}\begin{array}{c}a\\b\end{array}$"],
+)
+def test_macros_without_sizes_still_render_as_math(formula: str) -> None:
+    assert prepare_markdown(formula) == formula
