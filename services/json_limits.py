@@ -12,8 +12,8 @@ import json
 import math
 from typing import Any
 
-# Deep enough for any real tool list or schema (OpenAI's structured outputs allow 10 levels of nesting), far below
-# the depth at which json, jsonschema and the page's own rendering run out of stack.
+# Deep enough for any real tool list or schema, far below the depth at which json (about 1,000 levels) and
+# jsonschema's recursive checks (fewer) run out of stack.
 MAX_DEPTH = 64
 MAX_CHARS = 1_000_000  # one parameter field; imports pass their own bound
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what an INTEGER column in SQLite and PostgreSQL (BIGINT) holds

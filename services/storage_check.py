@@ -27,7 +27,8 @@ def check_storage(settings: Settings) -> None:
     uses = [what for what, used in (("the database", default_database), ("the generated secret", settings.secret_key is None))
             if used]
     if uses:
-        _check_folder(settings.data_dir, f"RELAYCHAT_DATA_DIR (where {' and '.join(uses)} live)",
+        verb = "live" if len(uses) > 1 else "lives"
+        _check_folder(settings.data_dir, f"RELAYCHAT_DATA_DIR (where {' and '.join(uses)} {verb})",
                       "Set RELAYCHAT_DATA_DIR to a folder the server's user can write, or give it write access.")
     if database is not None and not default_database:
         _check_folder(database.parent, "the folder of DATABASE_URL's SQLite file",
