@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import streamlit as st
 
@@ -12,6 +13,7 @@ from ui import state
 from ui.resources import current_user, runtime
 
 MAX_IMPORT_MB = 200
+log = logging.getLogger("relaychat")
 
 rt = runtime()
 user = current_user(rt)
@@ -45,9 +47,11 @@ if upload is not None:
         except ImportFormatError as exc:
             state.mark_imported(fingerprint, False)
             st.error(f"Nothing was imported. {exc}")
-        except Exception:
+        except Exception as exc:  # a case the checks missed, or a database that refused the write
             state.mark_imported(fingerprint, False)
-            raise
+            log.exception("import of %s failed", upload.name)
+            reason = str(exc) if type(exc).__name__ == "WriteFailed" else "the reason is in the server's log"
+            st.error(f"Nothing was imported: RelayChat could not finish the import ({reason}).")
         else:
             count = len(result.conversation_ids)
             state.notify("import", f"Imported {count} conversation(s) with {result.message_count} message(s).")

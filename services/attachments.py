@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from PIL import Image, ImageOps
 from pypdf import PdfReader
+from services.format_controls import strip_format_controls
 
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -45,13 +46,14 @@ class Attachment:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Attachment:
         return cls(
-            name=str(data["name"]), kind=data["kind"], size=int(data.get("size", 0)),
+            name=strip_format_controls(str(data["name"])), kind=data["kind"], size=int(data.get("size", 0)),
             data_url=data.get("data_url"), text=data.get("text"),
         )
 
 
 def read_upload(name: str, data: bytes, *, image_max_side: int = DEFAULT_IMAGE_MAX_SIDE) -> Attachment:
     """Turn an uploaded file into an attachment, or say why it cannot be one."""
+    name = strip_format_controls(name) or "file"  # "a\u202egnp.exe" is an .exe, and must not read as ".png"
     extension = PurePath(name).suffix.lower().lstrip(".")
     if len(data) > MAX_FILE_BYTES:
         raise AttachmentError(f"{name} is {len(data) / 1e6:.1f} MB: files may be at most {MAX_FILE_BYTES // 1_000_000} MB.")

@@ -11,6 +11,7 @@ from db.search import SearchHit
 from services import history, sent_request
 from services.chat import ChatError, api_messages
 from services.runtime import DELETED_KEPT_FOR, Runtime
+from services.format_controls import strip_format_controls
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,11 @@ def find(runtime: Runtime, user: User, query: str) -> list[SearchHit]:
 
 
 def rename(runtime: Runtime, user: User, conversation_id: int, title: str) -> None:
-    if not title.strip():
+    title = strip_format_controls(title).strip()  # an override character would make the title read backwards
+    if not title:
         raise ChatError("title", "A title cannot be empty.")
     with runtime.db.write() as session:
-        repository.rename_conversation(session, user, conversation_id, title.strip())
+        repository.rename_conversation(session, user, conversation_id, title)
 
 
 def pin(runtime: Runtime, user: User, conversation_id: int, pinned: bool) -> None:

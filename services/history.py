@@ -12,6 +12,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from db import repository
 from db.engine import Database
 from db.models import FINAL_STATUSES, NEW_CHAT_TITLE, Conversation, Endpoint, Message, User, utcnow
-from services import import_writer
+from services import import_writer, json_limits
 from services.params import ChatParams, ParameterError
 
 CONVERSATION_FORMAT = "relaychat.conversation"
@@ -42,6 +43,9 @@ USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 TIMING_FIELDS = ("time_to_first_token_ms", "duration_ms")
 
 ImportSource = Literal["relaychat", "openai", "chatgpt"]
+# A file (or a zip's member, counted while it expands: its header may lie) larger than the upload limit is refused.
+MAX_IMPORT_BYTES = 200_000_000
+IMPORT_MAX_DEPTH = 100  # a backup's deepest field (a tool schema in a stored request) sits well below this
 
 
 class ImportFormatError(ValueError):
@@ -239,14 +243,18 @@ def import_file(db: Database, user: User, raw: bytes, filename: str) -> ImportRe
 def _read_json(raw: bytes, filename: str) -> Any:
     if raw.startswith(b"PK\x03\x04"):
         raw, filename = _from_zip(raw, filename)
+    elif len(raw) > MAX_IMPORT_BYTES:
+        raise ImportFormatError(f"{filename} is larger than {_megabytes(MAX_IMPORT_BYTES)}.")
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        return json_limits.loads(raw.decode("utf-8-sig"), max_depth=IMPORT_MAX_DEPTH, max_chars=None)
     except UnicodeDecodeError as exc:
         raise ImportFormatError(f"{filename} is not UTF-8 text (byte {exc.start}).") from exc
     except json.JSONDecodeError as exc:
         raise ImportFormatError(
             f"{filename} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         ) from exc
+    except json_limits.JsonLimitError as exc:
+        raise ImportFormatError(f"{filename} {exc}") from exc
 
 
 def _from_zip(raw: bytes, filename: str) -> tuple[bytes, str]:
@@ -257,9 +265,27 @@ def _from_zip(raw: bytes, filename: str) -> tuple[bytes, str]:
             chosen = [n for n in names if PurePath(n).name == "conversations.json"] or names
             if len(chosen) != 1:
                 raise ImportFormatError(f"{filename}: the archive has no conversations.json to import.")
-            return archive.read(chosen[0]), f"{filename}/{chosen[0]}"
-    except zipfile.BadZipFile as exc:
+            return _read_member(archive, chosen[0], filename), f"{filename}/{chosen[0]}"
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise ImportFormatError(f"{filename} is a damaged zip archive.") from exc
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, filename: str) -> bytes:
+    """The member's bytes, counted as they expand: a 1 MB zip of 1 GiB is refused after MAX_IMPORT_BYTES."""
+    chunks, size = [], 0
+    with archive.open(name) as member:
+        while chunk := member.read(1024 * 1024):
+            size += len(chunk)
+            if size > MAX_IMPORT_BYTES:
+                raise ImportFormatError(
+                    f"{filename}: {name} expands to more than {_megabytes(MAX_IMPORT_BYTES)}, too large to import."
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:g} MB"
 
 
 def _parse(document: Any, filename: str) -> tuple[ImportSource, list[_DraftConversation], int]:
@@ -578,7 +604,12 @@ class _Fields:
             parsed = datetime.fromisoformat(value)
         except ValueError as exc:
             raise ImportFormatError(f"{self.where}: \"{name}\" {value!r} is not an ISO 8601 date and time.") from exc
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        try:  # stored in UTC: 0001-01-01T00:30+01:00 is a date before the year 1
+            return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        except OverflowError as exc:
+            raise ImportFormatError(
+                f"{self.where}: \"{name}\" {value!r} is out of the range of dates RelayChat stores (years 1 to 9999)."
+            ) from exc
 
 
 def _bounded(data: _Fields, name: str) -> str | None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from db import repository
 from db.engine import Database
 from db.models import Conversation, Endpoint, Message, User, utcnow
+from services.format_controls import strip_format_controls
 
 if TYPE_CHECKING:
     from services.history import _DraftConversation, _DraftMessage
@@ -115,7 +116,7 @@ def _conversation(user: User, draft: _DraftConversation, ids: Mapping[Any, int],
     return Conversation(
         user_id=user.id,
         endpoint_id=_matching_endpoint(endpoints, draft.endpoint),
-        title=draft.title[: repository.MAX_TITLE_LENGTH],
+        title=strip_format_controls(draft.title)[: repository.MAX_TITLE_LENGTH],
         model=draft.model,
         system_prompt=draft.system_prompt,
         params=dict(draft.params),

@@ -8,6 +8,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from services import json_limits
+
 
 @dataclass(frozen=True)
 class JsonVerdict:
@@ -22,7 +24,7 @@ class JsonVerdict:
 def check_json_reply(text: str, schema: dict[str, Any] | None = None) -> JsonVerdict:
     body = _strip_code_fence(text)
     try:
-        value = json.loads(body)
+        value = json_limits.loads(body, max_chars=None)  # model output: a 100,000-deep reply must not crash
     except ValueError as exc:
         return JsonVerdict(False, None if schema is None else False, f"Not valid JSON: {exc}", None)
     pretty = json.dumps(value, indent=2, ensure_ascii=False)

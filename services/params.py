@@ -18,11 +18,17 @@ from typing import Any, Literal
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from services import json_limits
+
 ResponseFormat = Literal["text", "json_object", "json_schema"]
 MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
 TOOL_CHOICE_KEYWORDS = ("none", "auto", "required")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_STOP_SEQUENCES = 4
+MAX_LOGIT_BIAS_ENTRIES = 300  # the API refuses more ("logit_bias: too many entries, max 300")
+MAX_TOOLS = 128  # the API's published limit on functions per request
+MAX_TOKEN_ID_DIGITS = 10  # token ids are below 2**32: a longer key is not a token
+JSON_FIELDS = ("logit_bias", "json_schema", "tools", "extra_body")
 RESERVED_EXTRA_KEYS = frozenset({"model", "messages"})
 INT64 = 2**63
 
@@ -154,6 +160,12 @@ class ChatParams:
     def from_dict(cls, data: Mapping[str, Any] | None) -> ChatParams:
         """Validate stored, imported or typed values; unknown keys are ignored. Raises ParameterError."""
         data = dict(data or {})
+        for name in JSON_FIELDS:  # before any parsing: a value nested 100,000 deep would exhaust the stack
+            if data.get(name) is not None:
+                try:
+                    json_limits.check(data[name])
+                except json_limits.JsonLimitError as exc:
+                    raise ParameterError(name, str(exc)) from None
         values: dict[str, Any] = {}
         for name, spec in SPECS.items():
             if data.get(name) is not None:
@@ -226,6 +238,8 @@ def validate_value(spec: NumberSpec | ChoiceSpec, value: Any) -> Any:
         upper = "" if spec.maximum is None else f" and {spec.maximum:g}"
         bound = f"between {spec.minimum:g}{upper}" if upper else f"at least {spec.minimum:g}"
         raise ParameterError(spec.name, f"must be {bound}.")
+    if spec.kind == "int" and not -INT64 <= value < INT64:  # max_tokens has no upper bound but int64's
+        raise ParameterError(spec.name, "must be a whole number that fits in 64 bits.")
     return int(value) if spec.kind == "int" else float(value)
 
 
@@ -234,9 +248,11 @@ def parse_json_text(field: str, text: str) -> Any:
     if not text or not text.strip():
         return None
     try:
-        return json.loads(text)
+        return json_limits.loads(text)
     except json.JSONDecodeError as exc:
         raise ParameterError(field, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
+    except json_limits.JsonLimitError as exc:
+        raise ParameterError(field, str(exc)) from None
 
 
 def parse_stop_lines(text: str) -> list[str] | None:
@@ -265,10 +281,14 @@ def parse_stop(value: Any) -> tuple[str, ...]:
 def parse_logit_bias(value: Any) -> dict[str, int]:
     if not isinstance(value, dict):
         raise ParameterError("logit_bias", "must be a JSON object of token id → bias, e.g. {\"50256\": -100}.")
+    if len(value) > MAX_LOGIT_BIAS_ENTRIES:
+        raise ParameterError("logit_bias", f"at most {MAX_LOGIT_BIAS_ENTRIES} tokens are allowed (got {len(value):,}).")
     bias: dict[str, int] = {}
     for key, raw in value.items():
         # isascii: str.isdigit() also accepts "²" and other digits that int() cannot read.
-        if not isinstance(key, str) or not (key.strip().isascii() and key.strip().isdigit()):
+        if not isinstance(key, str) or not (key.strip().isascii() and key.strip().isdigit()) or (
+            len(key.strip()) > MAX_TOKEN_ID_DIGITS
+        ):
             raise ParameterError("logit_bias", f"key {key!r} is not a token id (a whole number).")
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise ParameterError("logit_bias", f"the bias of token {key} must be a number.")
@@ -316,6 +336,8 @@ def parse_tools(value: Any) -> tuple[dict[str, Any], ...]:
     """A list of function tools, each {"type": "function", "function": {"name", "description"?, "parameters"?}}."""
     if not isinstance(value, list):
         raise ParameterError("tools", "must be a JSON list of tools.")
+    if len(value) > MAX_TOOLS:
+        raise ParameterError("tools", f"at most {MAX_TOOLS} tools are allowed (got {len(value)}).")
     seen: set[str] = set()
     tools = []
     for index, tool in enumerate(value):
@@ -369,7 +391,25 @@ def parse_extra_body(value: Any) -> dict[str, Any]:
     reserved = RESERVED_EXTRA_KEYS & set(value)
     if reserved:
         raise ParameterError("extra_body", f"cannot set {', '.join(sorted(reserved))}: use the chat itself for that.")
+    _check_known_in_extra(value)
     return dict(value)
+
+
+def _check_known_in_extra(value: Mapping[str, Any]) -> None:
+    """A parameter of the sidebar set through the extra body keeps the API's bounds (temperature 0–2…)."""
+    checks: dict[str, Any] = {
+        **{name: (lambda v, spec=spec: validate_value(spec, v)) for name, spec in SPECS.items()
+           if isinstance(spec, NumberSpec)},
+        "max_completion_tokens": lambda v: validate_value(SPECS["max_tokens"], v),
+        "top_logprobs": lambda v: validate_value(NumberSpec("top_logprobs", "int", 0, 20, 1, ""), v),
+        "stop": parse_stop, "logit_bias": parse_logit_bias, "tools": parse_tools,
+    }
+    for name, check in checks.items():
+        if value.get(name) is not None:
+            try:
+                check(value[name])
+            except ParameterError as exc:
+                raise ParameterError("extra_body", f"{name} {exc.reason}") from None
 
 
 def build_chat_body(

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from services.format_controls import strip_format_controls
+from services.math_limits import bound_math_sizes, is_unboundable
+
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 REMOTE_SCHEMES = frozenset({"http", "https"})
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -456,8 +459,7 @@ def _display_math_block(content: str, prefix: str) -> str:
     return f"$$\n{body}\n{closing_prefix}$$"
 
 
-def _display_math(piece: _Piece, opener: _MathToken, closer: _MathToken) -> str:
-    content = piece.text[opener.end : closer.start]
+def _display_math(piece: _Piece, opener: _MathToken, closer: _MathToken, content: str) -> str:
     prefix = _own_line_prefix(piece, opener, closer)
     if prefix is None:
         return f"$${content.strip()}$$"
@@ -495,17 +497,26 @@ def _closing_index(
 
 def _math_replacement(piece: _Piece, opener: _MathToken, closer: _MathToken) -> str:
     """What Streamlit should get for one pair of math delimiters."""
-    content = piece.text[opener.end : closer.start]
+    content = bound_math_sizes(piece.text[opener.end : closer.start])  # KaTeX's own maxSize is out of reach
+    if is_unboundable(content):
+        return _code_span(piece.text[opener.start : closer.end])
     if opener.kind == "\\(":
         return _apart(piece.text, opener, closer, _inline_math(content))
     if opener.kind == "\\[":
-        return _apart(piece.text, opener, closer, _display_math(piece, opener, closer))
-    written = piece.text[opener.start : closer.end]
+        return _apart(piece.text, opener, closer, _display_math(piece, opener, closer, content))
+    written = piece.text[opener.start : opener.end] + content + piece.text[closer.start : closer.end]
     if opener.end - opener.start == 2:
         # `$$…$$` is kept; only one written alone on a line is laid out as a block, so it renders centred.
         prefix = _own_line_prefix(piece, opener, closer)
         return written if prefix is None else _display_math_block(content, prefix)
     return _inline_math(content) if "$" in content else written
+
+
+def _code_span(text: str) -> str:
+    """`text` shown literally: a fence one backtick longer than any run inside, spaced off a backtick at an end."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _math_edits(piece: _Piece, tokens: list[_MathToken]) -> Iterator[tuple[int, int, str]]:
@@ -694,5 +705,5 @@ _LINE_START_MARKER = re.compile(r"^(?:([-+])|(\d+)([.)]))")
 
 def escape_markdown(text: str) -> str:
     """One line of text shown literally by st.markdown (titles, snippets): what could make markup is escaped."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(strip_format_controls(text).split()))
     return _LINE_START_MARKER.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), escaped)

@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from db.models import Message
-from services import conversations
+from services import conversations, json_limits
 from services.generation import Snapshot
 from services.json_reply import check_json_reply
 from services.markdown import stable_prefix_length
@@ -205,7 +205,8 @@ def render_tool_call(call: dict[str, Any]) -> None:
     st.markdown(f"**Tool call** `{function.get('name', '?')}`  \n`{call.get('id', '')}`")
     arguments = function.get("arguments") or ""
     try:
-        st.code(json.dumps(json.loads(arguments or "{}"), indent=2, ensure_ascii=False), language="json")
+        st.code(json.dumps(json_limits.loads(arguments or "{}", max_chars=None), indent=2, ensure_ascii=False),
+                language="json")
     except ValueError:
         st.code(arguments, language=None)
         st.warning("The arguments are not valid JSON.", icon=":material/warning:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -12,6 +13,7 @@ from db.models import User
 from services import endpoints
 from services.config import Settings, load_settings
 from services.runtime import Runtime, start_runtime
+from services.storage_check import StorageError, check_storage
 
 MODELS_TTL_SECONDS = 300
 
@@ -29,11 +31,19 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Starting RelayChat…", on_release=lambda rt: rt.close())
 def _runtime(settings: Settings) -> Runtime:
+    check_storage(settings)
     return start_runtime(settings)
 
 
 def runtime() -> Runtime:
-    return _runtime(settings())
+    """The shared parts; if the data folder cannot be used, the page says which path and what to do, and stops
+    (nothing is cached, so a reload after the fix starts normally)."""
+    try:
+        return _runtime(settings())
+    except StorageError as exc:
+        logging.getLogger("relaychat").error("cannot start: %s", exc)
+        st.error(str(exc), icon=":material/folder_off:")
+        st.stop()
 
 
 def current_user(rt: Runtime) -> User:

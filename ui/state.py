@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from services import ids
 from services.chat import ChatSettings
 from services.params import FORM_DEFAULTS, ChatParams, to_form
 
@@ -32,9 +33,9 @@ def param_key(name: str) -> str:
 def conversation_id() -> int | None:
     """The open conversation, following the URL (?c=ID) so reload, back and bookmarks land on it."""
     raw = st.query_params.get("c")
-    wanted = int(raw) if raw and raw.isdigit() else None
-    if raw and wanted is None:
-        st.query_params.pop("c", None)
+    wanted = ids.parse_id(raw)
+    if raw and wanted is None:  # a malformed id (20 digits, "١٢"…) reads as one that was deleted
+        wanted = ids.NO_ROW
     if wanted != st.session_state.get(_CONVERSATION, _UNSET):
         st.session_state[_CONVERSATION] = wanted
     return st.session_state[_CONVERSATION]

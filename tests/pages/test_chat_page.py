@@ -136,3 +136,17 @@ def test_first_run_form_explains_a_bad_base_url(app_env, open_app):
     at.button(key="FormSubmitter:endpoint_form_new-Save endpoint").click().run()
     assert any("http://" in error.value for error in at.error)
     assert "Welcome to RelayChat" in [sub.value for sub in at.subheader]
+
+
+def test_an_unusable_data_folder_is_named_on_the_page(app_env, open_app, monkeypatch, tmp_path):
+    (tmp_path / "blocker").write_text("a file where the data folder should be")
+    monkeypatch.setenv("RELAYCHAT_DATA_DIR", str(tmp_path / "blocker" / "data"))
+    at = open_app()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and "RELAYCHAT_DATA_DIR" in errors[0] and str(tmp_path / "blocker" / "data") in errors[0], errors
+    assert "Set RELAYCHAT_DATA_DIR to a folder" in errors[0]
+
+    monkeypatch.setenv("RELAYCHAT_DATA_DIR", str(tmp_path / "data"))  # fixed: a reload starts normally
+    at = open_app()
+    assert not at.exception and not at.error

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from db import repository
@@ -346,3 +347,42 @@ def test_chatgpt_export_imports_with_its_branches(configured, open_app):
     chat = open_app(c=str(sourdough.id))
     assert texts(chat)[2] == "What flour works best for a rye starter?"
     assert "2/2" in [c.value for c in chat.caption], "the arrows offer the other branch"
+
+
+@pytest.mark.parametrize(
+    "link", ["9" * 20, "1" * 10_000, "١٢", "²", "0", "-3", "abc"],
+    ids=["20-digits", "10000-digits", "arabic-indic-12", "superscript-2", "zero", "negative", "letters"],
+)
+def test_a_malformed_link_says_not_found_instead_of_crashing(configured, open_app, link):
+    open_app()
+    seed([f"Chat {n}" for n in range(1, 13)])  # "١٢" is 12 to int(): there is a conversation 12 it must not open
+    at = open_app(c=link)
+    assert not at.exception
+    assert any("Conversation not found" in w.value for w in at.warning), link
+    assert at.subheader[0].value == "New chat"
+    assert not at.chat_message
+
+
+def test_hostile_imports_say_why_on_the_import_page(configured, open_app):
+    at = open_import_page(open_app)
+    before = conversation_count()
+    cases = {
+        "deep.json": (("[" * 100_000 + "]" * 100_000).encode(), "deep.json is nested deeper than 100 levels."),
+        "huge.json": (json.dumps([{"role": "user", "content": "hi", "tool_calls": [{"n": 10**30}]}]).encode(),
+                      "huge.json holds a whole number beyond 64 bits at [0].tool_calls[0].n"),
+        "year.json": (json.dumps({"format": "relaychat.conversation", "version": 1, "conversation": {
+            "created_at": "0001-01-01T00:00:00+02:00", "messages": [{"id": 1, "role": "user", "content": "hi"}]}}).encode(),
+            "is out of the range of dates RelayChat stores"),
+    }
+    for name, (data, reason) in cases.items():
+        upload(at, name, data)
+        errors = [e.value for e in at.error]
+        assert errors and errors[0].startswith("Nothing was imported.") and reason in errors[0], errors
+    assert conversation_count() == before
+
+
+def test_a_title_with_a_right_to_left_override_does_not_read_as_another_file(configured, open_app):
+    open_app()
+    seed(["invoice\u202egnp.exe", "שלום עולם"])
+    at = open_app()
+    assert listed(at) == ["שלום עולם", "invoicegnp.exe"]

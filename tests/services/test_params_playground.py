@@ -128,8 +128,14 @@ REFUSED = [
     ({"logit_bias": {"²": 5}}, "logit_bias", "key '²' is not a token id (a whole number)."),
     ({"logit_bias": {"50256": 101}}, "logit_bias", "the bias of token 50256 is 101: it must be from −100 to 100."),
     ({"logit_bias": {"50256": -101}}, "logit_bias", "the bias of token 50256 is -101: it must be from −100 to 100."),
-    ({"logit_bias": {"1": float("inf")}}, "logit_bias", "the bias of token 1 must be a whole number from −100 to 100."),
-    ({"logit_bias": {"1": float("nan")}}, "logit_bias", "the bias of token 1 must be a whole number from −100 to 100."),
+    (
+        {"logit_bias": {"1": float("inf")}},
+        "logit_bias", 'holds Infinity at ["1"]: JSON numbers must be finite (NaN and Infinity are not JSON).',
+    ),
+    (
+        {"logit_bias": {"1": float("nan")}},
+        "logit_bias", 'holds NaN at ["1"]: JSON numbers must be finite (NaN and Infinity are not JSON).',
+    ),
     ({"logit_bias": {"1": "5"}}, "logit_bias", "the bias of token 1 must be a number."),
     ({"logit_bias": [1, 2]}, "logit_bias", 'must be a JSON object of token id → bias, e.g. {"50256": -100}.'),
     ({"tools": WEATHER}, "tools", "must be a JSON list of tools."),
