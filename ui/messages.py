@@ -167,7 +167,8 @@ def render_answer(
         elif verdict.parses and verdict.validates is None:
             st.badge("JSON · parses", icon=":material/check:", color="green")
         else:
-            st.badge(verdict.problem or "Not valid JSON", icon=":material/close:", color="red")
+            # The problem quotes the schema and the reply (model output): drawn literally, never as markdown.
+            st.badge(escape_markdown(verdict.problem or "Not valid JSON"), icon=":material/close:", color="red")
     elif content:
         st.markdown(prepare_markdown(content, allow_remote_images=allow_remote_images))
         render_media(content, allow_remote_images)
