@@ -131,26 +131,3 @@ def _api_url(base_url: str, route: str) -> str:
     # Append to the path, not the string: a query (Azure's `?api-version=...`) must stay at the end.
     parts = urlsplit(base_url)
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + route))
-
-
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-
-
-def parse_extra_headers(text: str) -> dict[str, str]:
-    """Parse `Name: value` lines (relays document e.g. `X-Forwarded-Host`); raise ValueError naming a bad line."""
-    headers: dict[str, str] = {}
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, sep, value = line.partition(":")
-        name = name.strip()
-        if not sep or not _HEADER_NAME.match(name):
-            raise ValueError(f"Line {number} is not a header: write it as `Name: value`.")
-        if "\r" in value or "\n" in value:
-            raise ValueError(f"Line {number}: a header value cannot contain line breaks.")
-        headers[name] = value.strip()
-    return headers
-
-
-def format_extra_headers(headers: Mapping[str, str]) -> str:
-    return "\n".join(f"{name}: {value}" for name, value in headers.items())

@@ -42,8 +42,8 @@ class Runtime:
 
 def start_runtime(settings: Settings) -> Runtime:
     db = Database(settings.database_url)
-    upgrade_to_head(db.engine)
     keybox = KeyBox(load_or_create_secret(settings.secret_key, settings.data_dir))
+    upgrade_to_head(db.engine, keybox)
     http = make_http_client(settings.timeouts)
     registry = GenerationRegistry(db, http, settings.timeouts)
     runtime = Runtime(settings, db, keybox, http, registry)
@@ -75,6 +75,7 @@ def sync_config_endpoint(runtime: Runtime) -> str | None:
             name=CONFIG_ENDPOINT_NAME,
             base_url=base_url,
             extra_headers=existing.extra_headers if existing else {},
+            extra_headers_encrypted=existing.extra_headers_encrypted if existing else None,
             default_model=settings.model,
             api_key_encrypted=runtime.keybox.encrypt(settings.api_key) if settings.api_key else None,
             api_key_mask=mask_key(settings.api_key) if settings.api_key else None,
