@@ -8,7 +8,7 @@ from db import repository
 from db.models import Endpoint, User
 from services.chat import ChatError, endpoint_access
 from services.client import ChatClient, EndpointAccess
-from services.errors import RelayError
+from services.errors import EndpointConnectionError, EndpointReportedError, EndpointStatusError, RelayError
 from services.config import BaseUrlError, chat_url, models_url, normalize_base_url
 from services.extra_headers import decrypt_headers, encrypt_headers, mask_headers, parse_extra_headers
 from services.keys import mask_key
@@ -126,7 +126,7 @@ def save(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | No
 
 
 def test_connection(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | None = None) -> str:
-    """Call GET {base}/models with what the form holds; the answer in plain words (raises RelayError/FormError)."""
+    """Call GET {base}/models with what the form holds; the answer in plain words (raises EndpointFormError)."""
     base_url, headers = _validated(runtime, user, form, endpoint_id)
     key = form.api_key.strip()
     if not key and endpoint_id is not None:
@@ -138,11 +138,27 @@ def test_connection(runtime: Runtime, user: User, form: EndpointForm, endpoint_i
                     raise EndpointFormError(
                         "api_key", "The stored key cannot be decrypted (the server secret changed): type it again.")
     client = ChatClient(runtime.http, EndpointAccess(base_url, key or None, headers), runtime.settings.timeouts)
-    models = client.list_models()
+    try:
+        models = client.list_models()
+    except RelayError as exc:
+        raise EndpointFormError("connection", f"Test failed: {failure_reason(exc)}") from None
     if not models:
         return f"Connected to {models_url(base_url)}: the endpoint answered but lists no models. Type the model name in the chat."
     shown = ", ".join(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
     return f"Connected to {models_url(base_url)}: {len(models)} model(s) available — {shown}."
+
+
+def failure_reason(exc: RelayError) -> str:
+    """Why a test call failed, in our words only: the status and a short reason. The form can be pointed at any
+    address the server reaches (an internal page, a metadata service): what answered is never quoted back."""
+    if isinstance(exc, EndpointStatusError):
+        hint = str(exc).split("\n", 1)[0].split(". ", 1)[0].rstrip(".")
+        return f"HTTP {exc.status}. {hint}."
+    if isinstance(exc, EndpointConnectionError):
+        return str(exc)
+    if isinstance(exc, EndpointReportedError):
+        return "the address answered with an error object instead of a model list."
+    return "the address answered, but not with an OpenAI-compatible model list (GET …/models)."
 
 
 def list_models(runtime: Runtime, user_id: int, endpoint_id: int) -> tuple[list[str], str | None]:

@@ -20,6 +20,11 @@ from services.keys import KeyBox, load_or_create_secret, mask_key
 log = logging.getLogger("relaychat")
 
 CONFIG_ENDPOINT_NAME = "From configuration"
+NO_SIGN_IN_WARNING = (
+    "RelayChat has no sign-in mode yet: anyone who can open it is its one local user (every conversation, every "
+    "key). Keep it on 127.0.0.1 (server.address in .streamlit/config.toml); sharing it needs a sign-in mode "
+    "(coming: RELAYCHAT_AUTH)."
+)
 DELETED_KEPT_FOR = timedelta(minutes=10)  # the undo window of a deleted conversation
 
 
@@ -41,6 +46,7 @@ class Runtime:
 
 
 def start_runtime(settings: Settings) -> Runtime:
+    log.warning(NO_SIGN_IN_WARNING)
     db = Database(settings.database_url)
     keybox = KeyBox(load_or_create_secret(settings.secret_key, settings.data_dir))
     upgrade_to_head(db.engine, keybox)

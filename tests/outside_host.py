@@ -23,6 +23,7 @@ class OutsideHost:
     def __init__(self, server: ThreadingHTTPServer) -> None:
         self._server = server
         self.paths: list[str] = []
+        self.answers: dict[str, tuple[int, str, bytes]] = {}  # path -> (status, content type, body)
         self._lock = threading.Lock()
 
     @property
@@ -49,8 +50,9 @@ def outside_host(address: str = "127.0.0.2") -> Iterator[OutsideHost]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             recorder.record(self.path)
-            body, kind = (PIXEL, "image/png") if self.path.endswith(".png") else (b"{}", "application/json")
-            self.send_response(200)
+            status, kind, body = recorder.answers.get(self.path.split("?")[0]) or (
+                (200, "image/png", PIXEL) if self.path.endswith(".png") else (200, "application/json", b"{}"))
+            self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -8,7 +8,7 @@ from db.models import User
 from services import endpoints
 from services.extra_headers import format_extra_headers
 from services.endpoints import EndpointForm, EndpointFormError, EndpointView
-from services.errors import RelayError
+from services.rendering import escape_markdown
 from services.runtime import Runtime
 
 BASE_URL_HELP = (
@@ -67,14 +67,13 @@ def endpoint_form(rt: Runtime, user: User, existing: EndpointView | None = None,
     try:
         if tested:
             with st.spinner("Calling GET /models…"):
-                result_slot.success(endpoints.test_connection(rt, user, form, endpoint_id))
+                # The model ids are whatever the address answered: shown literally, never as markdown.
+                result_slot.success(escape_markdown(endpoints.test_connection(rt, user, form, endpoint_id)))
             return False
         endpoints.save(rt, user, form, endpoint_id)
         return True
     except EndpointFormError as exc:
         slots.get(exc.field, result_slot).error(str(exc))
-    except RelayError as exc:
-        result_slot.error(f"Test failed. {exc}")
     return False
 
 
