@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from services.media_policy import parse_hosts
+
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_FIRST_TOKEN_TIMEOUT = 120.0
@@ -38,6 +40,8 @@ class Settings:
     timeouts: Timeouts
     # Privacy: markdown images from other hosts are fetched by the reader's browser; an admin may block them.
     allow_remote_images: bool = True
+    # Hosts whose media load without asking, besides the endpoints' own (services/media_policy.py).
+    media_hosts: frozenset[str] = frozenset()
     image_max_side: int = 1568
 
 
@@ -68,6 +72,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
             idle=_seconds(get("RELAYCHAT_IDLE_TIMEOUT"), DEFAULT_IDLE_TIMEOUT),
         ),
         allow_remote_images=(get("RELAYCHAT_BLOCK_REMOTE_IMAGES") or "").lower() not in ("1", "true", "yes", "on"),
+        media_hosts=parse_hosts(get("RELAYCHAT_MEDIA_HOSTS")),
         image_max_side=int(_seconds(get("RELAYCHAT_IMAGE_MAX_SIDE"), 1568)),
     )
 

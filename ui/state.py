@@ -205,3 +205,14 @@ def submitted_message() -> Any:
     """What the chat input sent in the click that started this run (a ChatInputValue), else None."""
     value = st.session_state.get(CHAT_INPUT)
     return value if value and (getattr(value, "text", None) or getattr(value, "files", None)) else None
+
+
+_LOADED_MEDIA = "media_loaded"  # URLs of media from untrusted hosts this reader clicked "Load" for
+
+
+def loaded_media() -> frozenset[str]:
+    return frozenset(st.session_state.get(_LOADED_MEDIA, ()))
+
+
+def load_media(url: str) -> None:
+    st.session_state[_LOADED_MEDIA] = loaded_media() | {url}
