@@ -19,7 +19,8 @@ def _config() -> Config:
     return config
 
 
-def upgrade_to_head(engine: Engine) -> None:
+def upgrade_to_head(engine: Engine, keybox: object | None = None) -> None:
+    """`keybox` (services.keys.KeyBox) encrypts what a migration moves to encrypted columns (0007's headers)."""
     with engine.connect().execution_options(sqlite_immediate=True) as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
@@ -30,6 +31,7 @@ def upgrade_to_head(engine: Engine) -> None:
         try:
             config = _config()
             config.attributes["connection"] = connection
+            config.attributes["keybox"] = keybox
             command.upgrade(config, "head")
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

@@ -60,7 +60,10 @@ class Endpoint(Base):
     base_url: Mapped[str] = mapped_column(String(2000))
     api_key_encrypted: Mapped[str | None] = mapped_column(Text)
     api_key_mask: Mapped[str | None] = mapped_column(String(40))
+    # Extra headers can carry a key (`X-Api-Key`): the JSON holds their names with masked values, for display;
+    # the values themselves are only in extra_headers_encrypted (a JSON object, encrypted like the key).
     extra_headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    extra_headers_encrypted: Mapped[str | None] = mapped_column(Text)
     default_model: Mapped[str | None] = mapped_column(String(200))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     # "config" rows mirror OPENAI_BASE_URL/OPENAI_API_KEY and are rewritten from them at every start.
@@ -149,6 +152,18 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class MediaHost(Base):
+    """A host whose images and videos load in this user's replies without asking ("always load from this host")."""
+
+    __tablename__ = "media_hosts"
+    __table_args__ = (UniqueConstraint("user_id", "host", name="uq_media_hosts_user_host"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    host: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Preset(Base):

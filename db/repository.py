@@ -58,6 +58,7 @@ def save_endpoint(
     base_url: str,
     extra_headers: dict[str, str],
     default_model: str | None,
+    extra_headers_encrypted: str | None = None,
     api_key_encrypted: str | None = None,
     api_key_mask: str | None = None,
     keep_key: bool = False,
@@ -76,7 +77,8 @@ def save_endpoint(
         endpoint.supports_stream_usage = None  # a different server: learn again
     endpoint.name = name
     endpoint.base_url = base_url
-    endpoint.extra_headers = dict(extra_headers)
+    endpoint.extra_headers = dict(extra_headers)  # masked: the values are in extra_headers_encrypted
+    endpoint.extra_headers_encrypted = extra_headers_encrypted
     endpoint.default_model = default_model or None
     if max_tokens_field is not None:
         endpoint.max_tokens_field = max_tokens_field

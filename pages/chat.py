@@ -29,6 +29,7 @@ from ui.messages import (
 from ui.resources import current_user, runtime
 from ui.code_panel import request_code
 from ui.history import conversation_menu, history_sidebar
+from ui.media import media_gate
 from ui.sidebar import endpoint_and_model, presets_panel, settings_panel
 
 HISTORY_WINDOW = 20
@@ -39,6 +40,7 @@ views = endpoints.list_views(rt, user)
 if not views:
     first_run(rt, user)
     st.stop()
+media = media_gate(rt, user, views)  # which hosts' images and videos load without asking
 conversation_id = state.conversation_id()
 
 conversation, path = conversations.load(rt, user, conversation_id)
@@ -141,7 +143,7 @@ def draw_history(settled: list, settings: ChatSettings | None) -> None:
         for message in settled[-window:]:
             render_message(message, actions=actions, last=message is path[-1], details=message.id in details,
                            siblings=siblings.get(message.id, ()), tools_open=message.id == tools_open,
-                           allow_remote_images=rt.settings.allow_remote_images)
+                           allow_remote_images=media)
         notice = state.take_notice("chat")
         if notice:
             st.error(notice)
@@ -214,7 +216,7 @@ def follow(live: Message, drawn: Drawn | None, draw: Callable[[], Drawn] | None 
     bubble = slot.container().chat_message("assistant")
     parts = [drawn] if drawn is not None else []
     follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), bubble,
-                allow_remote_images=rt.settings.allow_remote_images,
+                allow_remote_images=media,
                 on_first_words=(lambda: parts.append(draw())) if draw is not None else None)
     stop_slot.empty()
     finished = conversations.message(rt, user, live.id)
@@ -226,7 +228,7 @@ def follow(live: Message, drawn: Drawn | None, draw: Callable[[], Drawn] | None 
     if needs_full_render(finished):  # replace the live view by the finished reply: tabs, tools, badges
         with slot.container():
             render_message(finished, actions=actions, last=True, siblings=siblings,
-                           allow_remote_images=rt.settings.allow_remote_images)
+                           allow_remote_images=media)
     else:  # the streamed text is the reply: add what goes under it
         with bubble:
             render_reply_footer(finished, actions=actions, last=True, details=False)
@@ -255,7 +257,7 @@ else:
     asked = conversations.message(rt, user, live.parent_id) if live else None
     if asked is not None:
         with live_box:
-            render_message(asked, actions=actions_for(early_settings), allow_remote_images=rt.settings.allow_remote_images)
+            render_message(asked, actions=actions_for(early_settings), allow_remote_images=media)
         settled = [*settled, asked]
     if live is None:  # deleted meanwhile (another tab)
         draw_page(settled)

@@ -17,6 +17,7 @@ from services.attachments import Attachment, api_content
 from services.client import EndpointAccess
 from services.codegen import RequestPreview
 from services.config import chat_url
+from services.extra_headers import decrypt_headers
 from services.generation import TITLE_INSTRUCTION, GenerationJob
 from services.keys import KeyBox
 from services.params import ChatParams, MaxTokensField, ParameterError, build_chat_body
@@ -85,7 +86,14 @@ def endpoint_access(endpoint: Endpoint, keybox: KeyBox) -> EndpointAccess:
             f"The API key of “{endpoint.name}” cannot be decrypted (the server secret changed). "
             "Enter the key again on the Endpoints page.",
         )
-    return EndpointAccess(endpoint.base_url, key, endpoint.extra_headers or {})
+    headers = decrypt_headers(keybox, endpoint.extra_headers_encrypted)
+    if headers is None:
+        raise ChatError(
+            "endpoint",
+            f"The extra headers of “{endpoint.name}” cannot be decrypted (the server secret changed). "
+            "Enter them again on the Endpoints page.",
+        )
+    return EndpointAccess(endpoint.base_url, key, headers)
 
 
 def send_message(

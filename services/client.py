@@ -55,13 +55,22 @@ def make_http_client(timeouts: Timeouts) -> httpx.Client:
     )
 
 
+MIN_SECRET_CHARS = 8
+
+
 @dataclass(frozen=True)
 class EndpointAccess:
     """Where to send a call and how to sign it. Lives in server memory only."""
 
     base_url: str
     api_key: str | None = field(default=None, repr=False)  # never in a repr, a log line or a traceback
-    extra_headers: Mapping[str, str] = field(default_factory=dict)
+    extra_headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # values may be keys too
+
+    def secrets(self) -> list[str]:
+        """What an error quoting the request back must show masked: the key and the extra headers' values (a relay
+        may take its key in `X-Api-Key`); values too short to be a secret are left alone, or "1" would vanish."""
+        values = [self.api_key or "", *self.extra_headers.values()]
+        return [value for value in values if len(value) >= MIN_SECRET_CHARS]
 
     def headers(self) -> dict[str, str]:
         headers = dict(self.extra_headers)
@@ -148,7 +157,7 @@ class ChatClient:
     def list_models(self) -> list[str]:
         """Model ids from GET {base}/models, sorted."""
         url = models_url(self._access.base_url)
-        with _hiding_key(self._access.api_key):
+        with _hiding_key(*self._access.secrets()):
             with _translate_errors(url, self._timeouts):
                 response = self._http.get(url, headers={**self._access.headers(), "Accept": "application/json"})
             _raise_for_status(response, url)
@@ -168,7 +177,7 @@ class ChatClient:
             "Accept": "text/event-stream" if body.get("stream") else "application/json",
         }
         # Errors raised while the caller reads the stream pass through here too, so they are covered as well.
-        with _hiding_key(self._access.api_key):
+        with _hiding_key(*self._access.secrets()):
             with _translate_errors(url, self._timeouts):
                 request = self._http.build_request("POST", url, json=dict(body), headers=headers)
                 response = self._http.send(request, stream=True)
@@ -278,13 +287,13 @@ def _describe(exc: BaseException) -> str:
 
 
 @contextmanager
-def _hiding_key(api_key: str | None) -> Iterator[None]:
+def _hiding_key(*secrets: str) -> Iterator[None]:
     """Some relays quote the key they were sent in their error messages: show it masked, as everywhere else."""
     try:
         yield
     except RelayError as exc:
-        if api_key:
-            exc.redact(api_key, mask_key(api_key))
+        for secret in sorted(secrets, key=len, reverse=True):  # a longer secret may contain a shorter one
+            exc.redact(secret, mask_key(secret))
         raise
 
 

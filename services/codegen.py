@@ -1,4 +1,4 @@
-"""The next request as code (curl, Python httpx, JavaScript fetch), with the key masked.
+"""The next request as code (curl, Python httpx, JavaScript fetch), with the key and header values masked.
 
 Built from the same (url, headers, body) that the real call uses, so the snippet cannot drift from it.
 """
@@ -16,7 +16,7 @@ from services.keys import mask_key
 
 @dataclass(frozen=True)
 class RequestPreview:
-    """What would be sent: the URL, the headers (key masked) and the exact body."""
+    """What would be sent: the URL, the headers (values masked) and the exact body."""
 
     url: str
     headers: dict[str, str]
@@ -24,10 +24,13 @@ class RequestPreview:
 
     @classmethod
     def masked(cls, url: str, headers: Mapping[str, str], body: Mapping[str, Any]) -> RequestPreview:
+        # Every header value is a possible secret (relays take keys in `X-Api-Key`, `api-key`): all are masked.
         shown = {}
         for name, value in headers.items():
             if name.lower() == "authorization" and value.lower().startswith("bearer "):
                 value = "Bearer " + mask_key(value[7:])
+            elif value:
+                value = mask_key(value)
             shown[name] = value
         return cls(url, {"Content-Type": "application/json", **shown}, dict(body))
 

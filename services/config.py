@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from services.media_policy import parse_hosts
+
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_FIRST_TOKEN_TIMEOUT = 120.0
@@ -51,6 +53,8 @@ class Settings:
     timeouts: Timeouts
     # Privacy: markdown images from other hosts are fetched by the reader's browser; an admin may block them.
     allow_remote_images: bool = True
+    # Hosts whose media load without asking, besides the endpoints' own (services/media_policy.py).
+    media_hosts: frozenset[str] = frozenset()
     image_max_side: int = 1568
     reply_limits: ReplyLimits = ReplyLimits()
 
@@ -82,6 +86,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str, ob
             idle=_seconds(get("RELAYCHAT_IDLE_TIMEOUT"), DEFAULT_IDLE_TIMEOUT),
         ),
         allow_remote_images=(get("RELAYCHAT_BLOCK_REMOTE_IMAGES") or "").lower() not in ("1", "true", "yes", "on"),
+        media_hosts=parse_hosts(get("RELAYCHAT_MEDIA_HOSTS")),
         image_max_side=int(_seconds(get("RELAYCHAT_IMAGE_MAX_SIDE"), 1568)),
         reply_limits=ReplyLimits(
             max_bytes=int(_seconds(get("RELAYCHAT_MAX_REPLY_MB"), DEFAULT_MAX_REPLY_MB) * 1024 * 1024),
@@ -150,26 +155,3 @@ def _api_url(base_url: str, route: str) -> str:
     # Append to the path, not the string: a query (Azure's `?api-version=...`) must stay at the end.
     parts = urlsplit(base_url)
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + route))
-
-
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-
-
-def parse_extra_headers(text: str) -> dict[str, str]:
-    """Parse `Name: value` lines (relays document e.g. `X-Forwarded-Host`); raise ValueError naming a bad line."""
-    headers: dict[str, str] = {}
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, sep, value = line.partition(":")
-        name = name.strip()
-        if not sep or not _HEADER_NAME.match(name):
-            raise ValueError(f"Line {number} is not a header: write it as `Name: value`.")
-        if "\r" in value or "\n" in value:
-            raise ValueError(f"Line {number}: a header value cannot contain line breaks.")
-        headers[name] = value.strip()
-    return headers
-
-
-def format_extra_headers(headers: Mapping[str, str]) -> str:
-    return "\n".join(f"{name}: {value}" for name, value in headers.items())

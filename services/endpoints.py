@@ -10,8 +10,9 @@ from db import repository
 from db.models import Endpoint, User
 from services.chat import ChatError, endpoint_access
 from services.client import ChatClient, EndpointAccess
-from services.errors import RelayError
-from services.config import BaseUrlError, chat_url, models_url, normalize_base_url, parse_extra_headers
+from services.errors import EndpointConnectionError, EndpointReportedError, EndpointStatusError, RelayError
+from services.config import BaseUrlError, chat_url, models_url, normalize_base_url
+from services.extra_headers import decrypt_headers, encrypt_headers, mask_headers, parse_extra_headers
 from services.keys import mask_key
 from services.runtime import Runtime
 
@@ -26,7 +27,8 @@ class EndpointFormError(ValueError):
 
 @dataclass(frozen=True)
 class EndpointForm:
-    """What the user typed. An empty api_key on an existing endpoint keeps the stored key."""
+    """What the user typed. An empty api_key on an existing endpoint keeps the stored key; so does an extra
+    header left at its masked value."""
 
     name: str
     base_url: str
@@ -40,7 +42,7 @@ class EndpointForm:
 
 @dataclass(frozen=True)
 class EndpointView:
-    """An endpoint as the browser may see it: the key only masked."""
+    """An endpoint as the browser may see it: the key and the extra headers' values only masked."""
 
     id: int
     name: str
@@ -78,22 +80,32 @@ def list_views(runtime: Runtime, user: User) -> list[EndpointView]:
         return [EndpointView.of(e) for e in repository.list_endpoints(session, user)]
 
 
-def _validated(form: EndpointForm) -> tuple[str, dict[str, str]]:
+def _validated(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | None) -> tuple[str, dict[str, str]]:
+    """The base URL and the headers to send: lines left at their mask get the stored values back."""
     if not form.name.strip():
         raise EndpointFormError("name", "Give the endpoint a name.")
     try:
         base_url = normalize_base_url(form.base_url)
     except BaseUrlError as exc:
         raise EndpointFormError("base_url", str(exc)) from None
+    stored: dict[str, str] = {}
+    if endpoint_id is not None:
+        with runtime.db.read() as session:
+            endpoint = repository.get_endpoint(session, user, endpoint_id)
+            token, masks = (endpoint.extra_headers_encrypted, endpoint.extra_headers or {}) if endpoint else (None, {})
+        plain = decrypt_headers(runtime.keybox, token)
+        if plain is None and any(f"{name}: {mask}" in form.extra_headers for name, mask in masks.items() if mask):
+            raise EndpointFormError(
+                "extra_headers", "The stored header values cannot be decrypted (the server secret changed): type them again.")
+        stored = plain or {}
     try:
-        headers = parse_extra_headers(form.extra_headers)
+        return base_url, parse_extra_headers(form.extra_headers, stored)
     except ValueError as exc:
         raise EndpointFormError("extra_headers", str(exc)) from None
-    return base_url, headers
 
 
 def save(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | None = None) -> EndpointView:
-    base_url, headers = _validated(form)
+    base_url, headers = _validated(runtime, user, form, endpoint_id)
     key = form.api_key.strip()
     name = form.name.strip()
     with runtime.db.write() as session:
@@ -104,7 +116,8 @@ def save(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | No
             endpoint_id=endpoint_id,
             name=name,
             base_url=base_url,
-            extra_headers=headers,
+            extra_headers=mask_headers(headers),
+            extra_headers_encrypted=encrypt_headers(runtime.keybox, headers),
             default_model=form.default_model.strip() or None,
             api_key_encrypted=runtime.keybox.encrypt(key) if key else None,
             api_key_mask=mask_key(key) if key else None,
@@ -129,8 +142,8 @@ def _saved_under(session: Session, user: User, name: str, base_url: str, endpoin
 
 
 def test_connection(runtime: Runtime, user: User, form: EndpointForm, endpoint_id: int | None = None) -> str:
-    """Call GET {base}/models with what the form holds; the answer in plain words (raises RelayError/FormError)."""
-    base_url, headers = _validated(form)
+    """Call GET {base}/models with what the form holds; the answer in plain words (raises EndpointFormError)."""
+    base_url, headers = _validated(runtime, user, form, endpoint_id)
     key = form.api_key.strip()
     if not key and endpoint_id is not None:
         with runtime.db.read() as session:
@@ -141,11 +154,27 @@ def test_connection(runtime: Runtime, user: User, form: EndpointForm, endpoint_i
                     raise EndpointFormError(
                         "api_key", "The stored key cannot be decrypted (the server secret changed): type it again.")
     client = ChatClient(runtime.http, EndpointAccess(base_url, key or None, headers), runtime.settings.timeouts)
-    models = client.list_models()
+    try:
+        models = client.list_models()
+    except RelayError as exc:
+        raise EndpointFormError("connection", f"Test failed: {failure_reason(exc)}") from None
     if not models:
         return f"Connected to {models_url(base_url)}: the endpoint answered but lists no models. Type the model name in the chat."
     shown = ", ".join(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
     return f"Connected to {models_url(base_url)}: {len(models)} model(s) available — {shown}."
+
+
+def failure_reason(exc: RelayError) -> str:
+    """Why a test call failed, in our words only: the status and a short reason. The form can be pointed at any
+    address the server reaches (an internal page, a metadata service): what answered is never quoted back."""
+    if isinstance(exc, EndpointStatusError):
+        hint = str(exc).split("\n", 1)[0].split(". ", 1)[0].rstrip(".")
+        return f"HTTP {exc.status}. {hint}."
+    if isinstance(exc, EndpointConnectionError):
+        return str(exc)
+    if isinstance(exc, EndpointReportedError):
+        return "the address answered with an error object instead of a model list."
+    return "the address answered, but not with an OpenAI-compatible model list (GET …/models)."
 
 
 def list_models(runtime: Runtime, user_id: int, endpoint_id: int) -> tuple[list[str], str | None]:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from referencing import Registry
+from referencing.exceptions import NoSuchResource, Unresolvable
 
 from services import json_limits
 
@@ -30,12 +33,43 @@ def check_json_reply(text: str, schema: dict[str, Any] | None = None) -> JsonVer
     pretty = json.dumps(value, indent=2, ensure_ascii=False)
     if schema is None:
         return JsonVerdict(True, None, None, pretty)
-    errors = sorted(Draft202012Validator(schema).iter_errors(value), key=lambda e: list(e.path))
+    problem = schema_problem(schema)
+    if problem:
+        return JsonVerdict(True, False, problem, pretty)
+    try:
+        errors = sorted(Draft202012Validator(schema, registry=OFFLINE).iter_errors(value), key=lambda e: list(e.path))
+    except Unresolvable as exc:
+        return JsonVerdict(True, False, f"The schema refers to {exc.ref!r}, which is not fetched: use local $defs.", pretty)
+    except RecursionError:
+        return JsonVerdict(True, False, "The schema refers to itself without end.", pretty)
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.path) or "(root)"
         return JsonVerdict(True, False, f"Does not match the schema at {where}: {first.message}", pretty)
     return JsonVerdict(True, True, None, pretty)
+
+
+def _retrieve_nothing(uri: str) -> None:
+    raise NoSuchResource(ref=uri)
+
+
+# Without a registry, jsonschema GETs any remote `$ref` from the server (its deprecated automatic resolution): a
+# schema typed by a user or arriving in an import would make the server fetch whatever address it names.
+OFFLINE: Registry = Registry(retrieve=_retrieve_nothing)  # type: ignore[call-arg]
+
+
+def schema_problem(schema: Any) -> str | None:
+    """Why `schema` is not a JSON Schema this page can check against, in words; None when it is one."""
+    if not isinstance(schema, (dict, bool)):
+        return "The schema is not a JSON object."
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "(root)"
+        return f"The schema is not valid JSON Schema at {where}: {exc.message}"
+    except RecursionError:
+        return "The schema nests too deep to check."
+    return None
 
 
 def _strip_code_fence(text: str) -> str:

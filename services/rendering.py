@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -29,6 +29,8 @@ REMOTE_SCHEMES = frozenset({"http", "https"})
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".mov")
 BLOCKED_IMAGE_LABEL = "🖼"
+# Whether a remote image may load inline: all or none, or per URL (services.media_policy.MediaPolicy).
+ImagePolicy = bool | Callable[[str], bool]
 
 _PartKind = Literal["prose", "opaque", "code"]
 _Part = tuple[_PartKind, str]  # prose: math and `$` handled; opaque: copied as is; code: copied, and math never spans it
@@ -302,19 +304,23 @@ def _shown_as_code(label: list[_Part], raw_url: str) -> list[_Part]:
     return [*label, ("prose", " ("), ("opaque", _code_span(url)), ("prose", ")")]
 
 
-def _rewrite_link(match: re.Match[str], allow_remote_images: bool) -> list[_Part]:
+def _may_load(allow_remote_images: ImagePolicy, url: str) -> bool:
+    return allow_remote_images(url) if callable(allow_remote_images) else allow_remote_images
+
+
+def _rewrite_link(match: re.Match[str], allow_remote_images: ImagePolicy) -> list[_Part]:
     is_image = bool(match["bang"])
     label = _rewrite_inline(match["text"], allow_remote_images)
     url = _destination_url(match["dest"])
     tail: _Part = ("opaque", f"]({match['tail']})")
     if not _is_safe_link(url, image=is_image):
         return _shown_as_code(label, match["dest"])
-    if is_image and not allow_remote_images and _is_remote(url):
+    if is_image and _is_remote(url) and not _may_load(allow_remote_images, url):
         return [("prose", f"[{BLOCKED_IMAGE_LABEL} "), *(label or [("prose", "image")]), tail]
     return [("prose", match["bang"] + "["), *label, tail]
 
 
-def _rewrite_token(token: _Token, allow_remote_images: bool) -> list[_Part]:
+def _rewrite_token(token: _Token, allow_remote_images: ImagePolicy) -> list[_Part]:
     match = token.match
     if token.kind == "link":
         return _rewrite_link(match, allow_remote_images)
@@ -332,7 +338,8 @@ def _rewrite_token(token: _Token, allow_remote_images: bool) -> list[_Part]:
         return [("opaque", token.text if _is_safe_link(match["url"], image=False) else _code_span(match["url"]))]
     if token.kind == "image_bang":
         # An image we could not match inline (reference style, deep nesting): escaping "!" leaves a plain link.
-        return [("prose", "!" if allow_remote_images else "\\!")]
+        # Its URL is not known here: only an allow-all policy lets it load inline; below the reply it asks first.
+        return [("prose", "!" if allow_remote_images is True else "\\!")]
     if token.kind == "code":
         return [("code", token.text)]
     if token.kind in ("html", "bare_url"):
@@ -340,7 +347,7 @@ def _rewrite_token(token: _Token, allow_remote_images: bool) -> list[_Part]:
     return [("prose", token.text)]
 
 
-def _rewrite_inline(text: str, allow_remote_images: bool) -> list[_Part]:
+def _rewrite_inline(text: str, allow_remote_images: ImagePolicy) -> list[_Part]:
     return [part for token in _inline_tokens(text) for part in _rewrite_token(token, allow_remote_images)]
 
 
@@ -512,13 +519,6 @@ def _math_replacement(piece: _Piece, opener: _MathToken, closer: _MathToken) -> 
     return _inline_math(content) if "$" in content else written
 
 
-def _code_span(text: str) -> str:
-    """`text` shown literally: a fence one backtick longer than any run inside, spaced off a backtick at an end."""
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
 def _math_edits(piece: _Piece, tokens: list[_MathToken]) -> Iterator[tuple[int, int, str]]:
     """(start, end, replacement) for each pair of delimiters converted and each stray `$` escaped, in order."""
     following = {
@@ -558,7 +558,7 @@ def _render_math(parts: list[_Part], *, starts_line: bool, ends_line: bool) -> s
     return "".join(out)
 
 
-def _prepare_prose(text: str, allow_remote_images: bool) -> str:
+def _prepare_prose(text: str, allow_remote_images: ImagePolicy) -> str:
     parts = _rewrite_inline(text, allow_remote_images)
     out: list[str] = []
     piece: list[_Part] = []
@@ -574,9 +574,10 @@ def _prepare_prose(text: str, allow_remote_images: bool) -> str:
     return "".join(out)
 
 
-def prepare_markdown(text: str, *, allow_remote_images: bool = True, streaming: bool = False) -> str:
+def prepare_markdown(text: str, *, allow_remote_images: ImagePolicy = True, streaming: bool = False) -> str:
     """The text to pass to `st.markdown` for a model or user message: `\\(…\\)`/`\\[…\\]` math converted, stray `$`
-    escaped, unsafe links made inert, remote images optionally turned into links; code is never changed."""
+    escaped, unsafe links made inert, remote images the policy does not allow turned into links; code is never
+    changed."""
     chunks, open_fence = _split_fenced_code(text)
     out = [chunk if is_code else _prepare_prose(chunk, allow_remote_images) for is_code, chunk in chunks]
     if streaming and open_fence is not None:

@@ -20,6 +20,11 @@ from services.keys import KeyBox, load_or_create_secret, mask_key
 log = logging.getLogger("relaychat")
 
 CONFIG_ENDPOINT_NAME = "From configuration"
+NO_SIGN_IN_WARNING = (
+    "RelayChat has no sign-in mode yet: anyone who can open it is its one local user (every conversation, every "
+    "key). Keep it on 127.0.0.1 (server.address in .streamlit/config.toml); sharing it needs a sign-in mode "
+    "(coming: RELAYCHAT_AUTH)."
+)
 DELETED_KEPT_FOR = timedelta(minutes=10)  # the undo window of a deleted conversation
 
 
@@ -41,9 +46,10 @@ class Runtime:
 
 
 def start_runtime(settings: Settings) -> Runtime:
+    log.warning(NO_SIGN_IN_WARNING)
     db = Database(settings.database_url)
-    upgrade_to_head(db.engine)
     keybox = KeyBox(load_or_create_secret(settings.secret_key, settings.data_dir))
+    upgrade_to_head(db.engine, keybox)
     http = make_http_client(settings.timeouts)
     registry = GenerationRegistry(db, http, settings.timeouts, settings.reply_limits)
     runtime = Runtime(settings, db, keybox, http, registry)
@@ -75,6 +81,7 @@ def sync_config_endpoint(runtime: Runtime) -> str | None:
             name=CONFIG_ENDPOINT_NAME,
             base_url=base_url,
             extra_headers=existing.extra_headers if existing else {},
+            extra_headers_encrypted=existing.extra_headers_encrypted if existing else None,
             default_model=settings.model,
             api_key_encrypted=runtime.keybox.encrypt(settings.api_key) if settings.api_key else None,
             api_key_mask=mask_key(settings.api_key) if settings.api_key else None,

@@ -6,16 +6,19 @@ import streamlit as st
 
 from db.models import User
 from services import endpoints
-from services.config import format_extra_headers
+from services.extra_headers import format_extra_headers
 from services.endpoints import EndpointForm, EndpointFormError, EndpointView
-from services.errors import RelayError
+from services.rendering import escape_markdown
 from services.runtime import Runtime
 
 BASE_URL_HELP = (
     "The API's base URL, as the openai SDK takes it: e.g. https://api.openai.com/v1 or http://localhost:11434/v1. "
     "https://host, https://host/ and the full …/v1/chat/completions are accepted too."
 )
-HEADERS_HELP = "Extra HTTP headers sent with every request, one `Name: value` per line (some relays ask for e.g. X-Forwarded-Host)."
+HEADERS_HELP = (
+    "Extra HTTP headers sent with every request, one `Name: value` per line (some relays ask for e.g. X-Api-Key). "
+    "Values are stored encrypted and shown masked: leave a masked line as it is to keep its value."
+)
 
 
 def endpoint_form(rt: Runtime, user: User, existing: EndpointView | None = None, *, first_run: bool = False) -> bool:
@@ -64,14 +67,13 @@ def endpoint_form(rt: Runtime, user: User, existing: EndpointView | None = None,
     try:
         if tested:
             with st.spinner("Calling GET /models…"):
-                result_slot.success(endpoints.test_connection(rt, user, form, endpoint_id))
+                # The model ids are whatever the address answered: shown literally, never as markdown.
+                result_slot.success(escape_markdown(endpoints.test_connection(rt, user, form, endpoint_id)))
             return False
         endpoints.save(rt, user, form, endpoint_id)
         return True
     except EndpointFormError as exc:
         slots.get(exc.field, result_slot).error(str(exc))
-    except RelayError as exc:
-        result_slot.error(f"Test failed. {exc}")
     return False
 
 

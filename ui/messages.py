@@ -17,7 +17,9 @@ from services.generation import Snapshot
 from services.json_reply import check_json_reply
 from services.markdown import stable_prefix_length
 from services.reply_facts import length_note, timing_facts
-from services.rendering import escape_markdown, extract_media, is_safe_media_url, prepare_markdown, split_reasoning
+from services.rendering import ImagePolicy, escape_markdown, extract_media, is_safe_media_url, prepare_markdown, split_reasoning
+from ui.literal import code_span, literal_markdown
+from ui.media import render_media
 from ui.resources import current_user, runtime
 
 POLL_SECONDS = 0.05  # how often a streaming reply is looked at
@@ -51,7 +53,7 @@ class Actions:
 
 def render_message(
     message: Message, *, actions: Actions = Actions(), last: bool = False, details: bool = False,
-    siblings: tuple[int, ...] = (), tools_open: bool = False, allow_remote_images: bool = True,
+    siblings: tuple[int, ...] = (), tools_open: bool = False, allow_remote_images: ImagePolicy = True,
 ) -> None:
     """One message, then its branch arrows (`< 2/3 >`) and, when opened, its tools (edit, fork, copy, delete)."""
     render_bubble(message, actions=actions, last=last, details=details, allow_remote_images=allow_remote_images)
@@ -111,11 +113,11 @@ def message_tools(message: Message, actions: Actions) -> None:
 
 
 def render_bubble(
-    message: Message, *, actions: Actions, last: bool, details: bool, allow_remote_images: bool
+    message: Message, *, actions: Actions, last: bool, details: bool, allow_remote_images: ImagePolicy
 ) -> None:
     if message.role == "tool":
         with st.chat_message("tool", avatar=":material/build:"):
-            st.caption(f"Tool result for `{message.tool_call_id}`")
+            st.caption(f"Tool result for {code_span(message.tool_call_id or '')}")
             st.code(message.content, language=None, wrap_lines=True)
         return
     role = message.role if message.role in ("user", "assistant") else "assistant"
@@ -128,7 +130,7 @@ def render_bubble(
             render_choices(message, actions, allow_remote_images)
         else:
             render_answer(message.content or "", message.reasoning or "", message.request, message.response_meta,
-                          allow_remote_images)
+                          allow_remote_images, media_key=str(message.id))
         render_reply_footer(message, actions=actions, last=last, details=details)
 
 
@@ -148,7 +150,7 @@ def render_reply_footer(message: Message, *, actions: Actions, last: bool, detai
 
 def render_answer(
     content: str, reasoning: str, request: dict[str, Any] | None, meta: dict[str, Any] | None,
-    allow_remote_images: bool = True,
+    allow_remote_images: ImagePolicy = True, media_key: str = "",
 ) -> None:
     if not reasoning:
         reasoning, content = split_reasoning(content)
@@ -169,10 +171,11 @@ def render_answer(
         elif verdict.parses and verdict.validates is None:
             st.badge("JSON · parses", icon=":material/check:", color="green")
         else:
-            st.badge(verdict.problem or "Not valid JSON", icon=":material/close:", color="red")
+            # The problem quotes the schema and the reply (model output): drawn literally, never as markdown.
+            st.badge(escape_markdown(verdict.problem or "Not valid JSON"), icon=":material/close:", color="red")
     elif content:
         st.markdown(prepare_markdown(content, allow_remote_images=allow_remote_images))
-        render_media(content, allow_remote_images)
+        render_media(content, allow_remote_images, key=media_key)
 
 
 def json_schema_of(request: dict[str, Any] | None) -> dict[str, Any] | bool:
@@ -185,14 +188,14 @@ def json_schema_of(request: dict[str, Any] | None) -> dict[str, Any] | bool:
     return False
 
 
-def render_choices(message: Message, actions: Actions, allow_remote_images: bool = True) -> None:
+def render_choices(message: Message, actions: Actions, allow_remote_images: ImagePolicy = True) -> None:
     choices = sorted(message.choices or [], key=lambda c: c["index"])
     chosen = message.chosen_index or 0
     labels = [f"{'★ ' if c['index'] == chosen else ''}Choice {c['index'] + 1}" for c in choices]
     for tab, choice in zip(st.tabs(labels), choices):
         with tab:
             render_answer(choice["content"] or "", choice.get("reasoning") or "", message.request,
-                          message.response_meta, allow_remote_images)
+                          message.response_meta, allow_remote_images, media_key=f"{message.id}_{choice['index']}")
             if choice["index"] == chosen:
                 st.caption("This choice continues the conversation.")
             elif actions.choose:
@@ -202,7 +205,8 @@ def render_choices(message: Message, actions: Actions, allow_remote_images: bool
 
 def render_tool_call(call: dict[str, Any]) -> None:
     function = call.get("function") or {}
-    st.markdown(f"**Tool call** `{function.get('name', '?')}`  \n`{call.get('id', '')}`")
+    # Tool names and ids are model output: in code spans, where markdown (an image) cannot start.
+    st.markdown(f"**Tool call** {code_span(str(function.get('name', '?')))}  \n{code_span(str(call.get('id', '')))}")
     arguments = function.get("arguments") or ""
     try:
         st.code(json.dumps(json_limits.loads(arguments or "{}", max_chars=None), indent=2, ensure_ascii=False),
@@ -216,7 +220,7 @@ def tool_results_form(message_id: int, calls: list[dict[str, Any]], submit: Call
     with st.form(key=f"tool_results_{message_id}", border=True):
         st.caption("Type what each tool returned; it is sent back as a tool message and the model continues.")
         results = {
-            call["id"]: st.text_area(f"Result of {call['function']['name']}", key=f"tool_result_{message_id}_{call['id']}",
+            call["id"]: st.text_area(f"Result of {escape_markdown(str(call['function']['name']))}", key=f"tool_result_{message_id}_{call['id']}",
                                      height=80, placeholder='{"temperature": 21}')
             for call in calls
         }
@@ -249,32 +253,18 @@ def render_attachments(attachments: list[dict[str, Any]]) -> None:
             st.caption(f":material/attach_file: {escape_markdown(attachment['name'])} · {attachment.get('size', 0):,} bytes")
 
 
-def render_media(text: str, allow_remote_images: bool = True) -> None:
-    """Images and videos linked in a reply, shown below it (only http(s) and data:image URLs get here); remote
-    ones only when the admin allows them, since the reader's browser fetches them."""
-    for media in extract_media(text):
-        if not allow_remote_images and not media.url.lower().startswith("data:"):
-            continue
-        if media.kind == "image":
-            st.image(media.url, caption=media.alt or None)
-        else:
-            st.video(media.url)
-        if not media.url.startswith("data:"):
-            st.caption(f"[Download]({media.url})")
-
-
 def render_outcome(message: Message, on_retry: Retry | None) -> None:
     """The line under a reply: how it ended, what went wrong (which limit cut it), and Retry where it makes sense."""
     status = message.status
     if status in ("error", "interrupted"):
-        st.error(message.error or "The reply failed.", icon=":material/error:")
+        st.error(literal_markdown(message.error or "The reply failed."), icon=":material/error:")
     elif status in STATUS_NOTES:
         st.caption(STATUS_NOTES[status])
     elif message.finish_reason == "length":
         st.info(length_note(message.request, message.prompt_tokens, message.completion_tokens),
                 icon=":material/content_cut:")
     elif message.model:
-        st.caption(message.model)
+        st.caption(escape_markdown(message.model))  # a model id is the endpoint's word: never markdown
     if status in ("error", "interrupted", "stopped") and on_retry is not None:
         st.button("Retry", key=f"retry_{message.id}", on_click=on_retry, args=(message.id,), icon=":material/replay:")
 
@@ -285,7 +275,7 @@ HIDE_RUNNING_INDICATOR = "<style>[data-testid=stStatusWidget]{display:none}</sty
 
 
 def follow_live(
-    read: Callable[[], Snapshot | None], bubble: DeltaGenerator, *, allow_remote_images: bool = True,
+    read: Callable[[], Snapshot | None], bubble: DeltaGenerator, *, allow_remote_images: ImagePolicy = True,
     on_first_words: Callable[[], None] | None = None,
 ) -> Snapshot | None:
     """Show a streaming reply in the `bubble` (a chat message) until it ends.
@@ -341,7 +331,7 @@ def follow_live(
         # What arrived goes out before the page is drawn: a fast reply must not wait behind the sidebar.
         due = snapshot.done or page_due(now) or tail_due(last_tail, now - last_sent)
         if reasoning and not text and due:
-            thinking.caption("Thinking… " + reasoning[-300:].replace("\n", " "))
+            thinking.caption("Thinking… " + escape_markdown(reasoning[-300:]))
             last_sent = now
         elif text and reasoning:
             thinking.empty()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from services.endpoints import EndpointView
 from services.presets import PresetView
+from services.rendering import escape_markdown
 from services.params import (
     EXAMPLE_TOOLS,
     HELP,
@@ -45,7 +46,7 @@ def endpoint_and_model(user_id: int, views: list[EndpointView]) -> EndpointView 
         help="Listed from GET /models; type any other name and press Enter.",
     )
     if problem:
-        st.caption(f"Could not list models: {problem} Type the model name instead.")
+        st.caption(f"Could not list models: {escape_markdown(problem)} Type the model name instead.")
     elif not models:
         st.caption("The endpoint lists no models: type the model name.")
     if st.button("Refresh models", key="refresh_models", type="tertiary", icon=":material/refresh:"):

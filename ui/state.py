@@ -218,3 +218,14 @@ def was_imported(fingerprint: str) -> bool:
 def mark_imported(fingerprint: str, imported: bool = True) -> None:
     done = set(st.session_state.get(_IMPORTED, ()))
     st.session_state[_IMPORTED] = done | {fingerprint} if imported else done - {fingerprint}
+
+
+_LOADED_MEDIA = "media_loaded"  # URLs of media from untrusted hosts this reader clicked "Load" for
+
+
+def loaded_media() -> frozenset[str]:
+    return frozenset(st.session_state.get(_LOADED_MEDIA, ()))
+
+
+def load_media(url: str) -> None:
+    st.session_state[_LOADED_MEDIA] = loaded_media() | {url}

@@ -23,7 +23,7 @@ EXPECTED_COLUMNS = {
     "users": {"id", "name", "is_admin", "created_at"},
     "endpoints": {
         "id", "user_id", "name", "base_url", "api_key_encrypted", "api_key_mask", "extra_headers",
-        "default_model", "is_default", "source", "supports_stream_usage", "max_tokens_field", "title_model", "created_at",
+        "extra_headers_encrypted", "default_model", "is_default", "source", "supports_stream_usage", "max_tokens_field", "title_model", "created_at",
         "updated_at",
     },
     "conversations": {
@@ -37,6 +37,7 @@ EXPECTED_COLUMNS = {
         "chosen_index", "attachments",
     },
     "presets": {"id", "user_id", "name", "system_prompt", "params", "builtin", "created_at"},
+    "media_hosts": {"id", "user_id", "host", "created_at"},
 }
 
 

@@ -86,6 +86,15 @@ def test_a_key_quoted_back_by_the_endpoint_is_shown_masked(http, fake_openai):
     assert "Bad key sk-…4321" in str(error)
 
 
+def test_a_header_secret_quoted_back_by_the_endpoint_is_shown_masked(http, fake_openai):
+    secret = "relay-header-secret-9876"
+    fake_openai.enqueue(Reply(status=403, error_body={"error": {"message": f"Bad X-Api-Key {secret}; try 1"}}))
+    access = EndpointAccess(fake_openai.base_url, "sk-secret-value-4321", {"X-Api-Key": secret, "X-Version": "1"})
+    error = failure(ChatClient(http, access, TIMEOUTS))
+    assert secret not in str(error) and secret not in error.endpoint_message
+    assert "Bad X-Api-Key rel…9876; try 1" in str(error)
+
+
 def test_list_models_without_a_models_route_is_a_404_naming_the_url(client, fake_openai):
     fake_openai.models = None
     with pytest.raises(EndpointStatusError) as caught:

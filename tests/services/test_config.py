@@ -15,12 +15,11 @@ from services.config import (
     ReplyLimits,
     Timeouts,
     chat_url,
-    format_extra_headers,
     load_settings,
     models_url,
     normalize_base_url,
-    parse_extra_headers,
 )
+from services.extra_headers import format_extra_headers, parse_extra_headers
 
 # --- load_settings -----------------------------------------------------------------------------------------
 
