@@ -1,0 +1,123 @@
+"""Search Chinese, Japanese, Korean and other text written without spaces by substring
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-03
+
+The word indexes of 0002 see `我们做抽奖系统` as one word, so `抽奖` finds nothing. Text that has a character of
+such a script is indexed a second time, by trigrams, and queried by substring:
+
+- SQLite (with FTS5 3.34+, which has the trigram tokenizer): contentless FTS5 tables messages_cjk_fts and
+  conversations_cjk_fts, fed by triggers with the rows whose text has such a character (English-only text costs
+  nothing more), plus fts5vocab tables to look up the trigrams a one- or two-character query begins. The text is
+  indexed with PADDING appended so that a short query at the very end of a text begins a trigram too.
+- PostgreSQL: pg_trgm GIN indexes on the same rows (partial indexes; the query repeats their predicate).
+
+Existing rows are indexed here. Later migrations that make SQLite copy `messages` or `conversations` (batch mode)
+drop these triggers with the old table and must create them again.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+from sqlalchemy.exc import DBAPIError
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+# A frozen copy of db.unspaced.RANGES and PADDING (a test checks they agree).
+RANGES = (
+    (0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1100, 0x11FF), (0x1780, 0x17FF), (0x2E80, 0x9FFF), (0xA000, 0xA4CF),
+    (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF),
+)
+PADDING = "\ue002\ue002"
+CLASS = "".join(f"{chr(low)}-{chr(high)}" for low, high in RANGES)
+SQLITE_GLOB = f"'*[{CLASS}]*'"  # SQLite's GLOB compares ranges by code point
+POSTGRESQL_REGEX = f"'[{CLASS}]'"
+SQLITE_TABLES = {"messages_cjk_fts": ("messages", "content"), "conversations_cjk_fts": ("conversations", "title")}
+POSTGRESQL_INDEXES = {
+    "ix_messages_content_cjk_search": ("messages", "content"),
+    "ix_conversations_title_cjk_search": ("conversations", "title"),
+}
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite" and _sqlite_has_trigram():
+        for fts_table, (table, column) in SQLITE_TABLES.items():
+            _create_sqlite_trigram(fts_table, table, column)
+    elif dialect == "postgresql" and _postgresql_has_trigram():
+        for index, (table, column) in POSTGRESQL_INDEXES.items():
+            op.execute(
+                f"CREATE INDEX {index} ON {table} USING gin ({column} gin_trgm_ops) "
+                f"WHERE {column} ~ {POSTGRESQL_REGEX}"
+            )
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for fts_table in SQLITE_TABLES:
+            for trigger in ("insert", "delete", "update"):
+                op.execute(f"DROP TRIGGER IF EXISTS {fts_table}_{trigger}")
+            op.execute(f"DROP TABLE IF EXISTS {fts_table}_vocab")
+            op.execute(f"DROP TABLE IF EXISTS {fts_table}")
+    elif dialect == "postgresql":
+        for index in POSTGRESQL_INDEXES:
+            op.execute(f"DROP INDEX IF EXISTS {index}")
+
+
+def _sqlite_has_trigram() -> bool:
+    connection = op.get_bind()
+    if not connection.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'").scalar():
+        return False  # no FTS5 at all: search uses LIKE, which finds substrings already
+    try:
+        with connection.begin_nested():
+            connection.exec_driver_sql(
+                "CREATE VIRTUAL TABLE temp.relaychat_trigram_probe USING fts5(x, tokenize='trigram')"
+            )
+            connection.exec_driver_sql("DROP TABLE temp.relaychat_trigram_probe")
+    except DBAPIError:
+        return False
+    return True
+
+
+def _postgresql_has_trigram() -> bool:
+    """pg_trgm ships with PostgreSQL, but creating an extension may need rights the app's role lacks: without it,
+    search by substring still works, unindexed."""
+    connection = op.get_bind()
+    try:
+        with connection.begin_nested():
+            connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except DBAPIError:
+        return False
+    return True
+
+
+def _create_sqlite_trigram(fts_table: str, table: str, column: str) -> None:
+    # Contentless: the index holds exactly the padded text the triggers give it, which must be given again to
+    # forget a row. The message text is read from `table` for snippets.
+    # No column sizes: they serve ranking by relevance (bm25), and search ranks newest first.
+    op.execute(f"CREATE VIRTUAL TABLE {fts_table} USING fts5({column}, content='', columnsize=0, tokenize='trigram')")
+    op.execute(f"CREATE VIRTUAL TABLE {fts_table}_vocab USING fts5vocab({fts_table}, row)")
+    indexed = f"{column} || '{PADDING}'"
+    has_script = f"{column} GLOB {SQLITE_GLOB}"
+    add = f"INSERT INTO {fts_table}(rowid, {column}) SELECT new.id, new.{indexed} WHERE new.{has_script};"
+    forget = (
+        f"INSERT INTO {fts_table}({fts_table}, rowid, {column}) "
+        f"SELECT 'delete', old.id, old.{indexed} WHERE old.{has_script};"
+    )
+    op.execute(f"CREATE TRIGGER {fts_table}_insert AFTER INSERT ON {table} BEGIN {add} END")
+    op.execute(f"CREATE TRIGGER {fts_table}_delete AFTER DELETE ON {table} BEGIN {forget} END")
+    # Only text changes re-index (streaming heartbeats update other columns). One trigger, so that the old text
+    # is forgotten before the new one is added; a streamed reply may gain its first such character at any save.
+    op.execute(
+        f"CREATE TRIGGER {fts_table}_update AFTER UPDATE OF {column} ON {table} "
+        f"WHEN old.{column} IS NOT new.{column} BEGIN {forget} {add} END"
+    )
+    op.execute(
+        f"INSERT INTO {fts_table}(rowid, {column}) "
+        f"SELECT id, {indexed} FROM {table} WHERE {has_script}"
+    )

@@ -1,0 +1,76 @@
+"""Scripts written without spaces between words (Chinese, Japanese, Korean, Thai…) and how their text is searched.
+
+A word index cannot split `我们做抽奖系统` into words, so text in these scripts is searched by substring: SQLite
+indexes it with FTS5's trigram tokenizer (migration 0006), PostgreSQL with pg_trgm. A query term that contains one
+such character matches anywhere inside a message, like a LIKE pattern; other terms stay words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# Code point ranges. Migration 0006 holds its own copy (a migration must not change when this module does);
+# tests/db/test_search_unspaced.py checks that the two agree.
+RANGES: tuple[tuple[int, int], ...] = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1100, 0x11FF),  # Hangul Jamo
+    (0x1780, 0x17FF),  # Khmer
+    (0x2E80, 0x9FFF),  # CJK radicals, punctuation, kana, Bopomofo, Hangul compatibility jamo, ideographs
+    (0xA000, 0xA4CF),  # Yi
+    (0xAC00, 0xD7AF),  # Hangul syllables
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF00, 0xFFEF),  # full-width forms, half-width katakana
+    (0x20000, 0x3FFFF),  # CJK extensions B and later
+)
+_CHARACTER = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in RANGES) + "]")
+# Appended to the text the trigram index is given: every substring of one or two characters, even at the end of a
+# text, is then the start of some trigram (private-use characters, never typed).
+PADDING = "\ue002\ue002"
+# A one- or two-character term is looked up as every indexed trigram it begins; past this many it matches too much
+# to be worth a full-text query, and the rows are scanned instead.
+MAX_EXPANSION = 5_000
+
+
+def is_unspaced(term: str) -> bool:
+    """Whether a query term is searched by substring: it has a character of a script written without spaces."""
+    return _CHARACTER.search(term) is not None
+
+
+def _quoted(phrase: str) -> str:
+    return '"' + phrase.replace('"', '""') + '"'
+
+
+def trigram_match(session: Session, table: str, terms: list[str]) -> str | None:
+    """FTS5 syntax finding, in the trigram table `table`, the rows containing every term as a substring; None
+    when a term occurs nowhere (nothing can match), or a short term begins too many trigrams (scan instead)."""
+    parts = []
+    for term in terms:
+        folded = term.lower()  # as the trigram tokenizer folds case
+        if len(folded) >= 3:
+            parts.append(_quoted(folded))
+            continue
+        # FTS5 finds no substring shorter than a trigram: ask for every trigram that starts with it.
+        following = folded[:-1] + chr(ord(folded[-1]) + 1)
+        trigrams = session.scalars(
+            text(f"SELECT term FROM {table}_vocab WHERE term >= :term AND term < :following LIMIT :cap"),
+            {"term": folded, "following": following, "cap": MAX_EXPANSION + 1},
+        ).all()
+        if not trigrams:
+            return None
+        if len(trigrams) > MAX_EXPANSION:
+            raise TooCommon(term)
+        parts.append("(" + " OR ".join(_quoted(trigram) for trigram in trigrams) + ")")
+    return " AND ".join(parts)
+
+
+class TooCommon(Exception):
+    """A one- or two-character term begins more trigrams than a full-text query should list."""
+
+
+# PostgreSQL: the predicate of migration 0006's partial pg_trgm indexes; a query repeats it word for word, which is
+# how the planner knows the index holds every row the query can match.
+POSTGRESQL_PATTERN = "'[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in RANGES) + "]'"
