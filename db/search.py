@@ -201,18 +201,25 @@ def _search_postgresql(session: Session, user: User, terms: list[str], limit: in
         "query": tsquery(words, prefix=not is_unspaced(terms[-1])) if words else "", "user_id": user.id,
         "limit": limit, "whole": whole, "fragment": fragment, "short": SNIPPET_CHARS,
     }
-    title_where, message_where = [], []
+    title_where, recent_where = [], []
     if words:
         title_where.append("to_tsvector('simple', c.title) @@ to_tsquery('simple', :query)")
-        message_where.append("search_vector @@ to_tsquery('simple', :query)")
+        recent_where.append("search_vector @@ to_tsquery('simple', :query)")
+    older_where = list(recent_where)
     if unspaced:
-        # Substrings, through the pg_trgm indexes of migration 0006, whose predicate is repeated for the planner.
-        title_where.append(f"c.title ~ {POSTGRESQL_PATTERN}")
-        message_where.append(f"content ~ {POSTGRESQL_PATTERN}")
+        # Substrings: titles (short, a few per user) and the newest messages are read; older messages are found
+        # through migration 0006's partial indexes, whose predicate is repeated for the planner.
+        older_where.append(f"content ~ {POSTGRESQL_PATTERN}")
         for number, term in enumerate(unspaced):
             params[f"like{number}"] = _like_pattern(term)
+            params[f"short{number}"] = term.lower()
             title_where.append(f"c.title ILIKE :like{number}")
-            message_where.append(f"content ILIKE :like{number}")
+            recent_where.append(f"content ILIKE :like{number}")
+            # pg_trgm finds no substring shorter than a trigram; the other index holds those.
+            older_where.append(
+                f"content ILIKE :like{number}" if len(term) >= 3
+                else f"relaychat_short_substrings(content) @> ARRAY[CAST(:short{number} AS text)]"
+            )
     title_headline = (
         "c.title" if unspaced else "ts_headline('simple', c.title, to_tsquery('simple', :query), :whole)"
     )
@@ -231,12 +238,12 @@ def _search_postgresql(session: Session, user: User, terms: list[str], limit: in
     # only if that did not fill the page, take the older matches from the index.
     floor = (session.scalar(text("SELECT max(id) FROM messages")) or 0) - RECENT_MESSAGES
     wanted = limit - len(titles)
-    found = " AND ".join(message_where)
     headline = not unspaced
-    rows = _postgresql_messages(session, {**params, "floor": floor, "limit": wanted}, found, headline, older=False)
+    recent = {**params, "floor": floor, "limit": wanted}
+    rows = _postgresql_messages(session, recent, " AND ".join(recent_where), headline, older=False)
     if len(rows) < wanted and floor > 0:
         older = {**params, "floor": floor, "limit": wanted - len(rows)}
-        rows += _postgresql_messages(session, older, found, headline, older=True)
+        rows += _postgresql_messages(session, older, " AND ".join(older_where), headline, older=True)
     if unspaced:
         messages = [(*row[:4], mark_terms(_window(row[4], terms), terms)) for row in rows]
     else:

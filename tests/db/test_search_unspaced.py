@@ -134,6 +134,20 @@ def test_other_users_and_deleted_conversations_are_never_found(
     assert {hit.conversation_id for hit in find(db, alice, "奖")} == {kept}
 
 
+def test_older_matches_come_after_the_recent_ones(
+    db: Database, alice: User, method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL reads the newest RECENT_MESSAGES, then asks its indexes for older matches: one for terms of three
+    # characters or more, one for shorter terms.
+    monkeypatch.setattr(search, "RECENT_MESSAGES", 3)
+    found = [conversation_with(db, alice, f"第{n}次做抽奖系统的猫" if n % 2 == 0 else f"第{n}次别的")[1][0]
+             for n in range(8)]
+
+    for query in ("抽奖", "抽奖系统", "猫", "做抽奖 系统"):
+        assert ids(find(db, alice, query)) == [found[6], found[4], found[2], found[0]], query
+    assert ids(find(db, alice, "次", limit=5)) == found[:2:-1]
+
+
 def test_a_very_common_short_term_is_still_found_newest_first(
     db: Database, alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -201,5 +215,5 @@ def test_a_database_with_chinese_text_at_0005_finds_it_after_the_upgrade(databas
         assert connection.exec_driver_sql("SELECT count(*) FROM messages").scalar() == 2
         if not database.is_sqlite:
             indexes = {index["name"] for index in connection.dialect.get_indexes(connection, "messages")}
-            assert "ix_messages_content_cjk_search" not in indexes
+            assert not {"ix_messages_content_cjk_search", "ix_messages_content_cjk_short_search"} & indexes
     database.dispose()

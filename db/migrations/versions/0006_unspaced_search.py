@@ -11,7 +11,10 @@ such a script is indexed a second time, by trigrams, and queried by substring:
   conversations_cjk_fts, fed by triggers with the rows whose text has such a character (English-only text costs
   nothing more), plus fts5vocab tables to look up the trigrams a one- or two-character query begins. The text is
   indexed with PADDING appended so that a short query at the very end of a text begins a trigram too.
-- PostgreSQL: pg_trgm GIN indexes on the same rows (partial indexes; the query repeats their predicate).
+- PostgreSQL: two partial GIN indexes on the messages with such text (the query repeats their predicate): pg_trgm
+  for terms of three characters or more, and relaychat_short_substrings(content), every one- and two-character
+  substring, for shorter terms (pg_trgm finds no substring shorter than a trigram). Titles are few per user and
+  short: they are scanned.
 
 Existing rows are indexed here. Later migrations that make SQLite copy `messages` or `conversations` (batch mode)
 drop these triggers with the old table and must create them again.
@@ -37,10 +40,14 @@ CLASS = "".join(f"{chr(low)}-{chr(high)}" for low, high in RANGES)
 SQLITE_GLOB = f"'*[{CLASS}]*'"  # SQLite's GLOB compares ranges by code point
 POSTGRESQL_REGEX = f"'[{CLASS}]'"
 SQLITE_TABLES = {"messages_cjk_fts": ("messages", "content"), "conversations_cjk_fts": ("conversations", "title")}
-POSTGRESQL_INDEXES = {
-    "ix_messages_content_cjk_search": ("messages", "content"),
-    "ix_conversations_title_cjk_search": ("conversations", "title"),
-}
+TRIGRAM_INDEX = "ix_messages_content_cjk_search"
+SHORT_INDEX = "ix_messages_content_cjk_short_search"
+SHORT_FUNCTION = (
+    "CREATE FUNCTION relaychat_short_substrings(value text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
+    "$$ SELECT coalesce(array_agg(DISTINCT lower(substr(value, start, size))), '{}') "
+    "FROM generate_series(1, length(value)) AS start, (VALUES (1), (2)) AS sizes(size) "
+    "WHERE start + size - 1 <= length(value) $$"
+)
 
 
 def upgrade() -> None:
@@ -48,12 +55,17 @@ def upgrade() -> None:
     if dialect == "sqlite" and _sqlite_has_trigram():
         for fts_table, (table, column) in SQLITE_TABLES.items():
             _create_sqlite_trigram(fts_table, table, column)
-    elif dialect == "postgresql" and _postgresql_has_trigram():
-        for index, (table, column) in POSTGRESQL_INDEXES.items():
+    elif dialect == "postgresql":
+        if _postgresql_has_trigram():
             op.execute(
-                f"CREATE INDEX {index} ON {table} USING gin ({column} gin_trgm_ops) "
-                f"WHERE {column} ~ {POSTGRESQL_REGEX}"
+                f"CREATE INDEX {TRIGRAM_INDEX} ON messages USING gin (content gin_trgm_ops) "
+                f"WHERE content ~ {POSTGRESQL_REGEX}"
             )
+        op.execute(SHORT_FUNCTION)
+        op.execute(
+            f"CREATE INDEX {SHORT_INDEX} ON messages USING gin (relaychat_short_substrings(content)) "
+            f"WHERE content ~ {POSTGRESQL_REGEX}"
+        )
 
 
 def downgrade() -> None:
@@ -65,8 +77,9 @@ def downgrade() -> None:
             op.execute(f"DROP TABLE IF EXISTS {fts_table}_vocab")
             op.execute(f"DROP TABLE IF EXISTS {fts_table}")
     elif dialect == "postgresql":
-        for index in POSTGRESQL_INDEXES:
-            op.execute(f"DROP INDEX IF EXISTS {index}")
+        op.execute(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}")
+        op.execute(f"DROP INDEX IF EXISTS {SHORT_INDEX}")
+        op.execute("DROP FUNCTION IF EXISTS relaychat_short_substrings(text)")
 
 
 def _sqlite_has_trigram() -> bool:
@@ -86,7 +99,7 @@ def _sqlite_has_trigram() -> bool:
 
 def _postgresql_has_trigram() -> bool:
     """pg_trgm ships with PostgreSQL, but creating an extension may need rights the app's role lacks: without it,
-    search by substring still works, unindexed."""
+    terms of three characters or more are still found, unindexed."""
     connection = op.get_bind()
     try:
         with connection.begin_nested():
