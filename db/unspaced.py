@@ -54,7 +54,7 @@ def trigram_match(session: Session, table: str, terms: list[str]) -> str | None:
             parts.append(_quoted(folded))
             continue
         # FTS5 finds no substring shorter than a trigram: ask for every trigram that starts with it.
-        following = folded[:-1] + chr(ord(folded[-1]) + 1)
+        following = folded[:-1] + chr(min(ord(folded[-1]) + 1, 0x10FFFF))
         trigrams = session.scalars(
             text(f"SELECT term FROM {table}_vocab WHERE term >= :term AND term < :following LIMIT :cap"),
             {"term": folded, "following": following, "cap": MAX_EXPANSION + 1},

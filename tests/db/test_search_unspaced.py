@@ -158,6 +158,12 @@ def test_a_very_common_short_term_is_still_found_newest_first(
     assert ids(find(db, alice, "抽奖")) == [second, first]
 
 
+@pytest.mark.parametrize("query", ['抽"', '"奖', "抽*", "（", '抽奖 "', "奖 OR 抽", "抽\U0010ffff", "抽%", "_奖", "抽'"])
+def test_any_typed_chinese_query_is_safe(db: Database, alice: User, method: str, query: str) -> None:
+    conversation_with(db, alice, LOTTERY)
+    find(db, alice, query)  # never a syntax error from the search engine
+
+
 def test_english_queries_do_not_become_substring_searches(db: Database, alice: User) -> None:
     _, (message,) = conversation_with(db, alice, "抽奖 tradition")
     assert find(db, alice, "adi") == []  # "adi" is not the start of a word here
