@@ -13,18 +13,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 # Code point ranges. Migration 0006 holds its own copy (a migration must not change when this module does);
-# tests/db/test_search_unspaced.py checks that the two agree.
+# tests/db/test_search_unspaced.py checks that the two agree and that SQLite's triggers index every such text.
+# Left out, being rare in text typed or generated today: Myanmar, Khmer, Yi, Hangul conjoining jamo, CJK radicals
+# and compatibility ideographs, full-width forms and the CJK extensions past U+FFFF; a term made only of them is
+# searched as a word.
 RANGES: tuple[tuple[int, int], ...] = (
     (0x0E00, 0x0EFF),  # Thai, Lao
-    (0x1000, 0x109F),  # Myanmar
-    (0x1100, 0x11FF),  # Hangul Jamo
-    (0x1780, 0x17FF),  # Khmer
-    (0x2E80, 0x9FFF),  # CJK radicals, punctuation, kana, Bopomofo, Hangul compatibility jamo, ideographs
-    (0xA000, 0xA4CF),  # Yi
+    (0x3000, 0x9FFF),  # CJK punctuation, kana, Bopomofo, Hangul compatibility jamo, CJK ideographs
     (0xAC00, 0xD7AF),  # Hangul syllables
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0xFF00, 0xFFEF),  # full-width forms, half-width katakana
-    (0x20000, 0x3FFFF),  # CJK extensions B and later
 )
 _CHARACTER = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in RANGES) + "]")
 # Appended to the text the trigram index is given: every substring of one or two characters, even at the end of a

@@ -182,14 +182,30 @@ def test_the_migration_indexes_the_characters_search_routes_to_it() -> None:
     assert migration.POSTGRESQL_REGEX == unspaced.POSTGRESQL_PATTERN
 
 
-@pytest.mark.parametrize("character", ["抽", "ひ", "カ", "ｶ", "한", "ㄱ", "ก", "𠀀", "。", "豈"])
+@pytest.mark.parametrize("character", ["抽", "ひ", "カ", "한", "ㄱ", "ก", "ສ", "。", "〇"])
 def test_unspaced_scripts(character: str) -> None:
     assert unspaced.is_unspaced(f"x{character}")
 
 
-@pytest.mark.parametrize("word", ["system", "café", "Привет", "مرحبا", "😀", "100%"])
+@pytest.mark.parametrize("word", ["system", "café", "Привет", "مرحبا", "😀", "100%", "“quoted”…"])
 def test_spaced_scripts(word: str) -> None:
     assert not unspaced.is_unspaced(word)
+
+
+def test_sqlite_indexes_every_text_with_a_character_search_looks_for(db: Database, alice: User) -> None:
+    """The triggers test UTF-8 lead bytes, search tests code points: every character of every range, at its
+    edges and inside, must put its text in the trigram index; plain English must not."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's triggers")
+    characters = sorted({chr(point) for low, high in unspaced.RANGES for point in (low, (low + high) // 2, high)})
+    spaced = ["plain English", "café “quoted” — fine…", "emoji 😀❤️", "Привет мир"]
+    _, message_ids = conversation_with(db, alice, *(f"ab{character}cd" for character in characters), *spaced)
+    with db.engine.connect() as connection:  # every message ends in "cd", and the index sees the padding after it
+        indexed = set(connection.execute(
+            text("SELECT rowid FROM messages_cjk_fts WHERE messages_cjk_fts MATCH :last"),
+            {"last": f'"cd{unspaced.PADDING[0]}"'},
+        ).scalars())
+    assert indexed == set(message_ids[: len(characters)])
 
 
 def test_a_database_with_chinese_text_at_0005_finds_it_after_the_upgrade(database_url: str) -> None:

