@@ -76,6 +76,11 @@ def test_japanese_and_korean(db: Database, alice: User, method: str) -> None:
     assert ids(find(db, alice, "한국어 합니")) == [korean]
 
 
+def test_thai(db: Database, alice: User, method: str) -> None:
+    _, (message,) = conversation_with(db, alice, "ระบบจับรางวัลของเรา")  # "our lottery system", unspaced
+    assert ids(find(db, alice, "รางวัล")) == [message]
+
+
 def test_mixed_queries_need_every_term(db: Database, alice: User, method: str) -> None:
     _, (mixed, chinese, english) = conversation_with(
         db, alice, "抽奖 system 的 design", "抽奖系统的设计", "a lottery system design"
