@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from db.models import Conversation, Message, User
-from db.unspaced import POSTGRESQL_PATTERN, TooCommon, is_unspaced, trigram_match
+from db.unspaced import POSTGRESQL_PATTERN, TooCommon, is_unspaced, trigram_match, words_match
 
 SearchMethod = Literal["fts5", "postgresql", "like"]
 
@@ -141,9 +141,12 @@ def _search_trigram(session: Session, user: User, terms: list[str], limit: int) 
         # A character so common that listing its trigrams costs more than reading the newest rows until
         # the page is full, which such a character fills quickly.
         return _search_like(session, user, terms, limit)
-    params: dict[str, Any] = {"user_id": user.id, "words": fts5_query(words, prefix=not is_unspaced(terms[-1]))}
+    prefix = not is_unspaced(terms[-1])
+    title_words = words_match(session, "conversations_fts", words, prefix=prefix) if words else ""
+    message_words = words_match(session, "messages_fts", words, prefix=prefix) if words else ""
+    params: dict[str, Any] = {"user_id": user.id}
     titles: list[Any] = []
-    if title_match is not None:
+    if title_match is not None and title_words is not None:
         has_words = (
             " AND EXISTS (SELECT 1 FROM conversations_fts WHERE conversations_fts MATCH :words AND rowid = c.id)"
             if words else ""
@@ -156,11 +159,11 @@ def _search_trigram(session: Session, user: User, terms: list[str], limit: int) 
                 f"AND c.user_id = :user_id AND c.deleted_at IS NULL{has_words} "
                 "ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit"
             ),
-            {**params, "match": title_match, "limit": limit},
+            {**params, "match": title_match, "words": title_words, "limit": limit},
         ).all()
         titles = [(row.id, row.title, mark_terms(row.title, terms)) for row in rows]
     messages: list[Any] = []
-    if message_match is not None and limit > len(titles):
+    if message_match is not None and message_words is not None and limit > len(titles):
         has_words = (
             " AND EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH :words AND rowid = m.id)" if words else ""
         )
@@ -173,7 +176,7 @@ def _search_trigram(session: Session, user: User, terms: list[str], limit: int) 
                 f"AND c.user_id = :user_id AND c.deleted_at IS NULL{has_words} "
                 "ORDER BY messages_cjk_fts.rowid DESC LIMIT :limit"
             ),
-            {**params, "match": message_match, "limit": limit - len(titles)},
+            {**params, "match": message_match, "words": message_words, "limit": limit - len(titles)},
         ).all()
         messages = [(*row[:4], mark_terms(_window(row.content, terms), terms)) for row in rows]
     return _hits(titles, messages)

@@ -29,6 +29,7 @@ PADDING = "\ue002\ue002"
 # A one- or two-character term is looked up as every indexed trigram it begins; past this many it matches too much
 # to be worth a full-text query, and the rows are scanned instead.
 MAX_EXPANSION = 5_000
+MAX_PREFIX_WORDS = 200  # the same for the last word of a mixed query (`抽奖 sys`)
 
 
 def is_unspaced(term: str) -> bool:
@@ -61,6 +62,30 @@ def trigram_match(session: Session, table: str, terms: list[str]) -> str | None:
             raise TooCommon(term)
         parts.append("(" + " OR ".join(_quoted(trigram) for trigram in trigrams) + ")")
     return " AND ".join(parts)
+
+
+def words_match(session: Session, table: str, words: list[str], *, prefix: bool) -> str | None:
+    """FTS5 syntax finding, in the word index `table`, the rows with every word, the last one as a prefix when
+    `prefix`; None when no indexed word begins with it. A mixed query (`抽奖 sys`) asks this once per row the
+    trigram index found, and FTS5 merges every word a prefix begins at each ask (330 ms a page at 1,000,000
+    messages), so the prefix is spelled out as those words where it is one plain word (40 ms)."""
+    quoted = [_quoted(word) for word in words]
+    last = words[-1]
+    if prefix and last.isascii() and last.isalnum():  # folded as the word index folds it: lower case
+        folded = last.lower()
+        following = folded[:-1] + chr(ord(folded[-1]) + 1)
+        begun = session.scalars(
+            text(f"SELECT term FROM {table}_vocab WHERE term >= :term AND term < :following LIMIT :cap"),
+            {"term": folded, "following": following, "cap": MAX_PREFIX_WORDS + 1},
+        ).all()
+        if not begun:
+            return None
+        if len(begun) <= MAX_PREFIX_WORDS:
+            quoted[-1] = "(" + " OR ".join(_quoted(word) for word in begun) + ")"
+            prefix = False
+    if prefix:
+        quoted[-1] += "*"
+    return " AND ".join(quoted)
 
 
 class TooCommon(Exception):

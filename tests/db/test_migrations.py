@@ -57,7 +57,7 @@ def search_tables(database: Database) -> set[str]:
     # Migration 0006: the trigram index of unspaced scripts (contentless, no column sizes) and its vocabulary.
     trigrams = {f"{table}_cjk_fts{shadow}" for table in ("messages", "conversations")
                 for shadow in ("", "_config", "_data", "_idx", "_vocab")}
-    return words | trigrams
+    return words | trigrams | {"messages_fts_vocab", "conversations_fts_vocab"}
 
 
 def search_columns(database: Database) -> dict[str, set[str]]:

@@ -89,11 +89,22 @@ def test_mixed_queries_need_every_term(db: Database, alice: User, method: str) -
     assert ids(find(db, alice, "抽奖 system")) == [mixed]
     assert ids(find(db, alice, "system 抽奖")) == [mixed]
     assert ids(find(db, alice, "抽奖 sys")) == [mixed]  # the last word is a prefix, as in English queries
+    assert ids(find(db, alice, "抽奖 SYSTE")) == [mixed]
+    assert find(db, alice, "抽奖 sysx") == []
     assert set(ids(find(db, alice, "design"))) == {mixed, english}
     assert ids(find(db, alice, "设计 抽奖")) == [chinese]
     assert marked(find(db, alice, "抽奖 system")[0]) == ["抽奖", "system"]
     if method != "like":  # the word index: "sys" inside the query is a word, not a prefix
         assert find(db, alice, "sys 抽奖") == []
+
+
+def test_mixed_queries_fold_accents_as_english_queries_do(db: Database, alice: User, method: str) -> None:
+    _, (message,) = conversation_with(db, alice, "在 Café Lumière 抽奖")
+    for query in ("抽奖 café", "抽奖 caf", "抽奖 lumière", "lumière 抽奖"):
+        assert ids(find(db, alice, query)) == [message], query
+    if method != "like":  # the word index ignores accents, as for English queries
+        assert ids(find(db, alice, "抽奖 cafe")) == [message]
+        assert ids(find(db, alice, "抽奖 lumi")) == [message]
 
 
 def test_long_chinese_messages_are_cut_around_the_match(db: Database, alice: User, method: str) -> None:

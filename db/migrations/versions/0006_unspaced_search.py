@@ -9,7 +9,8 @@ such a script is indexed a second time, by trigrams, and queried by substring:
 
 - SQLite (with FTS5 3.34+, which has the trigram tokenizer): contentless FTS5 tables messages_cjk_fts and
   conversations_cjk_fts, fed by triggers with the rows whose text has such a character (English-only text costs
-  nothing more), plus fts5vocab tables to look up the trigrams a one- or two-character query begins. The text is
+  nothing more), plus fts5vocab tables to look up the trigrams a one- or two-character query begins (and the
+  words of 0002's word indexes, for the last word of a mixed query). The text is
   indexed with PADDING appended so that a short query at the very end of a text begins a trigram too.
 - PostgreSQL: two partial GIN indexes on the messages with such text (the query repeats their predicate): pg_trgm
   for terms of three characters or more, and relaychat_short_substrings(content), every one- and two-character
@@ -47,6 +48,7 @@ def sqlite_has_script(value: str) -> str:
     return f"(length({data}) > length({value}) AND (" + " OR ".join(f"instr({data}, X'{b}')" for b in LEAD_BYTES) + "))"
 
 
+WORD_TABLES = ("messages_fts", "conversations_fts")
 SQLITE_TABLES = {"messages_cjk_fts": ("messages", "content"), "conversations_cjk_fts": ("conversations", "title")}
 TRIGRAM_INDEX = "ix_messages_content_cjk_search"
 SHORT_INDEX = "ix_messages_content_cjk_short_search"
@@ -63,6 +65,9 @@ def upgrade() -> None:
     if dialect == "sqlite" and _sqlite_has_trigram():
         for fts_table, (table, column) in SQLITE_TABLES.items():
             _create_sqlite_trigram(fts_table, table, column)
+        # The words of 0002's indexes, to spell out the prefix of a mixed query (`抽奖 sys`): see db/unspaced.py.
+        for words_table in WORD_TABLES:
+            op.execute(f"CREATE VIRTUAL TABLE {words_table}_vocab USING fts5vocab({words_table}, row)")
     elif dialect == "postgresql":
         if _postgresql_has_trigram():
             op.execute(
@@ -79,6 +84,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
+        for words_table in WORD_TABLES:
+            op.execute(f"DROP TABLE IF EXISTS {words_table}_vocab")
         for fts_table in SQLITE_TABLES:
             for trigger in ("insert", "delete", "update"):
                 op.execute(f"DROP TRIGGER IF EXISTS {fts_table}_{trigger}")
