@@ -102,7 +102,7 @@ def test_mixed_queries_fold_accents_as_english_queries_do(db: Database, alice: U
     _, (message,) = conversation_with(db, alice, "在 Café Lumière 抽奖")
     for query in ("抽奖 café", "抽奖 caf", "抽奖 lumière", "lumière 抽奖"):
         assert ids(find(db, alice, query)) == [message], query
-    if method != "like":  # the word index ignores accents, as for English queries
+    if method != "like" and db.is_sqlite:  # FTS5's word index ignores accents, for English queries too
         assert ids(find(db, alice, "抽奖 cafe")) == [message]
         assert ids(find(db, alice, "抽奖 lumi")) == [message]
 
@@ -153,9 +153,9 @@ def test_other_users_and_deleted_conversations_are_never_found(
 def test_older_matches_come_after_the_recent_ones(
     db: Database, alice: User, method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # PostgreSQL reads the newest RECENT_MESSAGES, then asks its indexes for older matches: one for terms of three
+    # PostgreSQL reads the newest RECENT_UNSPACED_MESSAGES, then asks its indexes for older matches: one for terms of three
     # characters or more, one for shorter terms.
-    monkeypatch.setattr(search, "RECENT_MESSAGES", 3)
+    monkeypatch.setattr(search, "RECENT_UNSPACED_MESSAGES", 3)
     found = [conversation_with(db, alice, f"第{n}次做抽奖系统的猫" if n % 2 == 0 else f"第{n}次别的")[1][0]
              for n in range(8)]
 
