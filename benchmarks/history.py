@@ -27,8 +27,13 @@ from db.models import Message, User
 T = TypeVar("T")
 REPLY_TOKENS = 50  # "a short reply"
 # Searches over the seeded vocabulary (see seed.py): a word in most messages, two of them, a word in ~0.4% of
-# messages, one in ~0.01%, a prefix as typed, and one that matches nothing.
-SEARCHES = ("dolo", "dolo cons", "exuti", "nims", "adi", "zzzqx")
+# messages, one in ~0.01%, a prefix as typed, and one that matches nothing; then Chinese, Japanese and Korean
+# (substrings): a common and a rarer two-character word, a four- and a three-character one, a mixed query, a
+# katakana word, a hangul word inside words with particles, one character, and two characters found nowhere.
+SEARCHES = (
+    "dolo", "dolo cons", "exuti", "nims", "adi", "zzzqx",
+    "系统", "抽奖", "抽奖系统", "期望值", "抽奖 system", "データベース", "검색", "猫", "龘龘",
+)
 QUERY_REPEATS = 20
 PROMPT = "One more question about this, please."
 TAIL_CHARS = 40

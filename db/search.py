@@ -2,7 +2,8 @@
 
 SQLite uses the FTS5 tables of migration 0002, PostgreSQL its full-text search over the GIN indexes, and any
 other database (or a SQLite built without FTS5) a plain LIKE scan, which finds each word anywhere, even inside
-a longer word. Deleted conversations are never searched.
+a longer word. A term in a script written without spaces (Chinese, Japanese, Korean…, see db/unspaced.py) is
+found anywhere too, through the trigram indexes of migration 0006. Deleted conversations are never searched.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from db.models import Conversation, Message, User
+from db.unspaced import POSTGRESQL_PATTERN, TooCommon, is_unspaced, trigram_match, words_match
 
 SearchMethod = Literal["fts5", "postgresql", "like"]
 
@@ -23,6 +25,9 @@ SNIPPET_TOKENS = 16  # FTS5 snippet length in words
 SNIPPET_CHARS = 160  # the LIKE fallback's snippet length
 # PostgreSQL: how many of the newest messages are read back one by one before the index is asked for older ones.
 RECENT_MESSAGES = 20_000
+# …fewer for a substring of Chinese, Japanese or Korean: ILIKE reads such text at ~40 µs a message (0.8 s for
+# 20,000), the partial indexes find a rare one in a few ms, and a common one is in the newest couple of thousand.
+RECENT_UNSPACED_MESSAGES = 2_000
 ELLIPSIS = "…"
 # Private-use characters mark matches inside snippets coming from the database; split on them afterwards.
 MATCH_START, MATCH_END = "\ue000", "\ue001"
@@ -76,7 +81,10 @@ def search_messages(session: Session, user: User, query: str, *, limit: int = DE
     terms = query_terms(query)
     if not terms or limit <= 0:
         return []
-    search = {"fts5": _search_fts5, "postgresql": _search_postgresql, "like": _search_like}[search_method(session)]
+    method = search_method(session)
+    if method == "fts5" and any(is_unspaced(term) for term in terms):
+        return _search_trigram(session, user, terms, limit)
+    search = {"fts5": _search_fts5, "postgresql": _search_postgresql, "like": _search_like}[method]
     return search(session, user, terms, limit)
 
 
@@ -88,10 +96,10 @@ def query_terms(query: str) -> list[str]:
 # --- SQLite FTS5 -------------------------------------------------------------------------------------------
 
 
-def fts5_query(terms: list[str]) -> str:
+def fts5_query(terms: list[str], *, prefix: bool = True) -> str:
     """FTS5 syntax matching every term literally (operators and quotes in them mean nothing), the last as a prefix."""
     quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    return " ".join(quoted) + "*"
+    return " ".join(quoted) + ("*" if prefix else "")
 
 
 def _search_fts5(session: Session, user: User, terms: list[str], limit: int) -> list[SearchHit]:
@@ -122,13 +130,69 @@ def _search_fts5(session: Session, user: User, terms: list[str], limit: int) -> 
     return _hits(titles, messages)
 
 
+def _search_trigram(session: Session, user: User, terms: list[str], limit: int) -> list[SearchHit]:
+    """SQLite, a query with a term in an unspaced script: those terms by substring in the trigram tables, the
+    other words (if any) through the word index, as words, the last one as a prefix if it is last in the query."""
+    if not session.scalar(text("SELECT 1 FROM sqlite_master WHERE name = 'messages_cjk_fts'")):
+        return _search_like(session, user, terms, limit)  # a SQLite older than 3.34 has no trigram tokenizer
+    unspaced = [term for term in terms if is_unspaced(term)]
+    words = [term for term in terms if not is_unspaced(term)]
+    try:
+        title_match = trigram_match(session, "conversations_cjk_fts", unspaced)
+        message_match = trigram_match(session, "messages_cjk_fts", unspaced)
+    except TooCommon:
+        # A character so common that listing its trigrams costs more than reading the newest rows until
+        # the page is full, which such a character fills quickly.
+        return _search_like(session, user, terms, limit)
+    prefix = not is_unspaced(terms[-1])
+    title_words = words_match(session, "conversations_fts", words, prefix=prefix) if words else ""
+    message_words = words_match(session, "messages_fts", words, prefix=prefix) if words else ""
+    params: dict[str, Any] = {"user_id": user.id}
+    titles: list[Any] = []
+    if title_match is not None and title_words is not None:
+        has_words = (
+            " AND EXISTS (SELECT 1 FROM conversations_fts WHERE conversations_fts MATCH :words AND rowid = c.id)"
+            if words else ""
+        )
+        rows = session.execute(
+            text(
+                "SELECT c.id, c.title FROM conversations_cjk_fts "
+                "CROSS JOIN conversations c ON c.id = conversations_cjk_fts.rowid "
+                "WHERE conversations_cjk_fts MATCH :match "
+                f"AND c.user_id = :user_id AND c.deleted_at IS NULL{has_words} "
+                "ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit"
+            ),
+            {**params, "match": title_match, "words": title_words, "limit": limit},
+        ).all()
+        titles = [(row.id, row.title, mark_terms(row.title, terms)) for row in rows]
+    messages: list[Any] = []
+    if message_match is not None and message_words is not None and limit > len(titles):
+        has_words = (
+            " AND EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH :words AND rowid = m.id)" if words else ""
+        )
+        rows = session.execute(
+            text(
+                "SELECT m.id, m.conversation_id, c.title, m.role, m.content "
+                "FROM messages_cjk_fts CROSS JOIN messages m ON m.id = messages_cjk_fts.rowid "
+                "CROSS JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE messages_cjk_fts MATCH :match "
+                f"AND c.user_id = :user_id AND c.deleted_at IS NULL{has_words} "
+                "ORDER BY messages_cjk_fts.rowid DESC LIMIT :limit"
+            ),
+            {**params, "match": message_match, "words": message_words, "limit": limit - len(titles)},
+        ).all()
+        messages = [(*row[:4], mark_terms(_window(row.content, terms), terms)) for row in rows]
+    return _hits(titles, messages)
+
+
 # --- PostgreSQL full text ----------------------------------------------------------------------------------
 
 
-def tsquery(terms: list[str]) -> str:
+def tsquery(terms: list[str], *, prefix: bool = True) -> str:
     """to_tsquery syntax matching every term literally, the last as a prefix (each term is a quoted lexeme)."""
     quoted = ["'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in terms]
-    quoted[-1] += ":*"
+    if prefix:
+        quoted[-1] += ":*"
     return " & ".join(quoted)
 
 
@@ -137,53 +201,87 @@ def _search_postgresql(session: Session, user: User, terms: list[str], limit: in
     # Short texts are shown whole; long ones as the fragment around the matches, with words on both sides.
     whole = f"{markers}, HighlightAll=true"
     fragment = f"{markers}, MaxFragments=1, MaxWords={SNIPPET_TOKENS}, MinWords={SNIPPET_TOKENS // 2}"
-    params = {
-        "query": tsquery(terms), "user_id": user.id, "limit": limit, "whole": whole, "fragment": fragment,
-        "short": SNIPPET_CHARS,
+    words = [term for term in terms if not is_unspaced(term)]
+    unspaced = [term for term in terms if is_unspaced(term)]
+    params: dict[str, Any] = {
+        "query": tsquery(words, prefix=not is_unspaced(terms[-1])) if words else "", "user_id": user.id,
+        "limit": limit, "whole": whole, "fragment": fragment, "short": SNIPPET_CHARS,
     }
-    titles = session.execute(
+    title_where, recent_where = [], []
+    if words:
+        title_where.append("to_tsvector('simple', c.title) @@ to_tsquery('simple', :query)")
+        recent_where.append("search_vector @@ to_tsquery('simple', :query)")
+    older_where = list(recent_where)
+    if unspaced:
+        # Substrings: titles (short, a few per user) and the newest messages are read; older messages are found
+        # through migration 0006's partial indexes, whose predicate is repeated for the planner.
+        older_where.append(f"content ~ {POSTGRESQL_PATTERN}")
+        for number, term in enumerate(unspaced):
+            params[f"like{number}"] = _like_pattern(term)
+            params[f"short{number}"] = term.lower()
+            title_where.append(f"c.title ILIKE :like{number}")
+            recent_where.append(f"content ILIKE :like{number}")
+            # pg_trgm finds no substring shorter than a trigram; the other index holds those.
+            older_where.append(
+                f"content ILIKE :like{number}" if len(term) >= 3
+                else f"relaychat_short_substrings(content) @> ARRAY[CAST(:short{number} AS text)]"
+            )
+    title_headline = (
+        "c.title" if unspaced else "ts_headline('simple', c.title, to_tsquery('simple', :query), :whole)"
+    )
+    rows = session.execute(
         text(
-            "SELECT c.id, c.title, ts_headline('simple', c.title, to_tsquery('simple', :query), :whole) "
-            "FROM conversations c "
-            "WHERE to_tsvector('simple', c.title) @@ to_tsquery('simple', :query) "
-            "AND c.user_id = :user_id AND c.deleted_at IS NULL "
+            f"SELECT c.id, c.title, {title_headline} FROM conversations c "
+            f"WHERE {' AND '.join(title_where)} AND c.user_id = :user_id AND c.deleted_at IS NULL "
             "ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit"
         ),
         params,
     ).all()
+    titles = [(*row[:2], mark_terms(row[1], terms)) if unspaced else tuple(row) for row in rows]
     # Newest first has no plan that is fast for every word: walking the newest messages back finds a common word
     # at once but reads the whole table for a rare one, and the GIN index is the other way round (PostgreSQL
     # picks badly: it cannot estimate prefix matches). So walk back through the newest RECENT_MESSAGES, and
     # only if that did not fill the page, take the older matches from the index.
-    floor = (session.scalar(text("SELECT max(id) FROM messages")) or 0) - RECENT_MESSAGES
+    recent_count = RECENT_UNSPACED_MESSAGES if unspaced else RECENT_MESSAGES
+    floor = (session.scalar(text("SELECT max(id) FROM messages")) or 0) - recent_count
     wanted = limit - len(titles)
-    rows = _postgresql_messages(session, {**params, "floor": floor, "limit": wanted}, older=False)
+    headline = not unspaced
+    recent = {**params, "floor": floor, "limit": wanted}
+    rows = _postgresql_messages(session, recent, " AND ".join(recent_where), headline, older=False)
     if len(rows) < wanted and floor > 0:
-        rows += _postgresql_messages(session, {**params, "floor": floor, "limit": wanted - len(rows)}, older=True)
-    messages = [(*row[:4], _with_ellipses(row[5], row[4])) for row in rows]
+        older = {**params, "floor": floor, "limit": wanted - len(rows)}
+        rows += _postgresql_messages(session, older, " AND ".join(older_where), headline, older=True)
+    if unspaced:
+        messages = [(*row[:4], mark_terms(_window(row[4], terms), terms)) for row in rows]
+    else:
+        messages = [(*row[:4], _with_ellipses(row[5], row[4])) for row in rows]
     return _hits(titles, messages)
 
 
-def _postgresql_messages(session: Session, params: dict[str, Any], *, older: bool) -> list[Any]:
+def _postgresql_messages(
+    session: Session, params: dict[str, Any], found: str, headline: bool, *, older: bool
+) -> list[Any]:
     if params["limit"] <= 0:
         return []
     # MATERIALIZED keeps the planner from turning the index lookup back into a newest-first walk.
     matches = "MATERIALIZED" if older else ""
     window = "id <= :floor" if older else "id > :floor"
+    # The text is read, and its headline made, for the rows kept only.
+    snippet = (
+        ", ts_headline('simple', m.content, to_tsquery('simple', :query), "
+        "CASE WHEN length(m.content) <= :short THEN :whole ELSE :fragment END)"
+        if headline else ""
+    )
     return list(
         session.execute(
             text(
                 f"WITH matches AS {matches} ("
-                " SELECT id, conversation_id FROM messages"
-                f" WHERE search_vector @@ to_tsquery('simple', :query) AND {window}), "
+                f" SELECT id, conversation_id FROM messages WHERE {found} AND {window}), "
                 "found AS ("
                 " SELECT matches.id, matches.conversation_id, c.title FROM matches"
                 " JOIN conversations c ON c.id = matches.conversation_id"
                 " WHERE c.user_id = :user_id AND c.deleted_at IS NULL ORDER BY matches.id DESC LIMIT :limit) "
-                # The text is read, and its headline made, for the rows kept only.
-                "SELECT found.id, found.conversation_id, found.title, m.role, m.content, ts_headline('simple', "
-                "m.content, to_tsquery('simple', :query), "
-                "CASE WHEN length(m.content) <= :short THEN :whole ELSE :fragment END) "
+                f"SELECT found.id, found.conversation_id, found.title, m.role, m.content{snippet} "
                 "FROM found JOIN messages m ON m.id = found.id ORDER BY found.id DESC"
             ),
             params,

@@ -50,11 +50,15 @@ def sqlite_has_fts5() -> bool:
 
 
 def search_tables(database: Database) -> set[str]:
-    """Full-text search on SQLite: an FTS5 table per searched column, plus the shadow tables FTS5 keeps."""
+    """Full-text search on SQLite: FTS5 tables per searched column, plus the shadow tables FTS5 keeps."""
     if not database.is_sqlite or not sqlite_has_fts5():
         return set()  # PostgreSQL searches with GIN indexes; a SQLite without FTS5 falls back to LIKE
     shadows = ("", "_config", "_data", "_docsize", "_idx")
-    return {f"{table}_fts{shadow}" for table in ("messages", "conversations") for shadow in shadows}
+    words = {f"{table}_fts{shadow}" for table in ("messages", "conversations") for shadow in shadows}
+    # Migration 0006: the trigram index of unspaced scripts (contentless, no column sizes) and its vocabulary.
+    trigrams = {f"{table}_cjk_fts{shadow}" for table in ("messages", "conversations")
+                for shadow in ("", "_config", "_data", "_idx", "_vocab")}
+    return words | trigrams | {"messages_fts_vocab", "conversations_fts_vocab"}
 
 
 def search_columns(database: Database) -> dict[str, set[str]]:
