@@ -19,7 +19,7 @@ from services.extra_headers import decrypt_headers, encrypt_headers, mask_header
 from services.keys import KeyBox
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
