@@ -21,7 +21,7 @@ JUMP_LABEL = "Jump to latest"
 # - copies a message's text with its copy button.
 _VIEW = """
 if (!window.relaychatView) {
-  const view = window.relaychatView = {follow: true, top: 0, height: 0};
+  const view = window.relaychatView = {follow: true};
   const main = () => document.querySelector('[data-testid=stMain]');
   const atBottom = m => m.scrollHeight - m.scrollTop - m.clientHeight <= 48;
   const jump = document.createElement('button');
@@ -37,26 +37,31 @@ if (!window.relaychatView) {
   view.toBottom = () => {
     view.follow = true;
     const m = main();
-    if (m) { m.scrollTop = m.scrollHeight; view.top = m.scrollTop; view.height = m.scrollHeight; }
+    if (m) m.scrollTop = m.scrollHeight;
     show();
   };
   jump.addEventListener('click', view.toBottom);
+  // Only the reader's own scrolling (wheel, touch, keys, the scrollbar) decides whether to follow: the page
+  // also scrolls by itself as a rerun shrinks and regrows it, and into_view scrolls it on purpose.
+  view.readerAt = -1e9;
+  const reader = event => {
+    const m = main();
+    if (event.type === 'pointerdown' && event.target !== m) return;  // on the scrollbar, not on a button
+    if (event.type === 'keydown' && event.target.closest && event.target.closest('input, textarea')) return;
+    view.readerAt = performance.now();
+  };
+  for (const type of ['wheel', 'touchmove', 'keydown', 'pointerdown']) {
+    document.addEventListener(type, reader, {capture: true, passive: true});
+  }
   document.addEventListener('scroll', event => {
     const m = main();
     if (event.target !== m) return;
-    // Up while the page did not shrink is the reader's doing (a shrinking page moves scrollTop by itself).
-    if (m.scrollTop < view.top - 2 && m.scrollHeight >= view.height) view.follow = false;
-    else if (atBottom(m)) view.follow = true;
-    view.top = m.scrollTop; view.height = m.scrollHeight;
+    if (performance.now() - view.readerAt < 1000) view.follow = atBottom(m);
     show();
   }, true);
-  document.addEventListener('wheel', event => {
-    if (event.deltaY < 0 && event.target.closest && event.target.closest('[data-testid=stMain]')) view.follow = false;
-  }, {capture: true, passive: true});
   new MutationObserver(() => {
     const m = main();
-    if (m && view.follow && !atBottom(m)) { m.scrollTop = m.scrollHeight; view.top = m.scrollTop; }
-    if (m) view.height = m.scrollHeight;
+    if (m && view.follow && !atBottom(m)) m.scrollTop = m.scrollHeight;
     show();
   }).observe(document.body, {childList: true, subtree: true, characterData: true});
   document.addEventListener('click', event => {
@@ -110,9 +115,11 @@ def follow_new(message_id: int) -> str:
 def into_view(key: str) -> str:
     """The element drawn with `key` to the top of the view, below the page's top bar (the bottom of the view is
     under the chat input, and a tall element shows its beginning)."""
-    return (f"const el = document.querySelector({json.dumps('.st-key-' + key)});"
-            "if (el) { window.relaychatView.follow = false; el.style.scrollMarginTop = '5rem';"
-            " el.scrollIntoView({block: 'start'}); }")
+    # The reader is going up to it: stop following first, then wait for the element (it may render after this).
+    return (f"window.relaychatView.follow = false; window.relaychatView.readerAt = -1e9; let tries = 40; const show = () => {{"
+            f" const el = document.querySelector({json.dumps('.st-key-' + key)});"
+            " if (el) { el.style.scrollMarginTop = '5rem'; el.scrollIntoView({block: 'start'}); }"
+            " else if (tries-- > 0) setTimeout(show, 50); }; show();")
 
 
 def script(action: str | None) -> str:

@@ -12,7 +12,6 @@ from tests.e2e.ui import (
     words,
 )
 from tests.fake_openai import FakeOpenAI, Reply
-from ui.scroll import JUMP_LABEL
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +31,12 @@ def at_bottom(page: Page) -> bool:
     return page.locator(MAIN).evaluate("m => m.scrollHeight - m.scrollTop - m.clientHeight <= 60")
 
 
+def wheel_up(page: Page, pixels: int) -> None:
+    box = page.locator(MAIN).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -pixels)
+
+
 def last_reply_in_view(page: Page) -> bool:
     """The bottom of the last reply is on screen, above the chat input (which covers the bottom of the page)."""
     box = assistant_bubbles(page).last.bounding_box()
@@ -48,9 +53,10 @@ def test_a_streaming_reply_is_followed_until_the_reader_scrolls_up(
     send_message(page, "Tell me a long story")
     wait_until(lambda: "a13w29" in reply_text(page), what="the first, long reply")
     wait_ready(page)
-    page.locator(MAIN).evaluate("m => m.scrollTop = 0")  # the reader read it from the top, then asks again
+    wheel_up(page, 20_000)  # the reader goes back to read it from the top, then asks again
+    wait_until(lambda: scroll_top(page) == 0, what="the top of the page")
     expect(page.locator(JUMP)).to_be_visible()
-    expect(page.locator(JUMP)).to_have_text(f"↓ {JUMP_LABEL}")
+    expect(page.locator(JUMP)).to_have_text("↓ Jump to latest")
 
     send_message(page, "And another one")
     wait_until(lambda: "s5w00" in reply_text(page), what="a few paragraphs of the second reply")
@@ -59,9 +65,7 @@ def test_a_streaming_reply_is_followed_until_the_reader_scrolls_up(
         page.wait_for_timeout(300)
     expect(page.locator(JUMP)).to_be_hidden()
 
-    box = page.locator(MAIN).bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.wheel(0, -600)  # the reader scrolls up to reread: the page stops following
+    wheel_up(page, 600)  # the reader scrolls up to reread: the page stops following
     wait_until(lambda: not at_bottom(page), what="the scroll up")
     left_at = scroll_top(page)
     shown = reply_text(page)
