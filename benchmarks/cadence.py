@@ -3,7 +3,7 @@
     python -m benchmarks.cadence                 # 2,000 tokens at 200 tok/s, 2 runs per cadence
     python -m benchmarks.cadence --runs 3
 
-Each cadence streams the same answer through ui.messages.follow_live on a bare page (benchmarks/cadence_app.py),
+Each cadence streams the same answer through ui.live.follow_live on a bare page (benchmarks/cadence_app.py),
 so the figures are the live view's own cost; "drawn once" is the finished answer as one st.markdown (the floor).
 """
 

@@ -1,4 +1,4 @@
-"""A bare chat page that streams the benchmark's answer through RelayChat's own live view (ui.messages.follow_live)
+"""A bare chat page that streams the benchmark's answer through RelayChat's own live view (ui.live.follow_live)
 with the update cadence taken from the environment: what each cadence costs the browser, apart from the rest of the
 app. The answer is released at CADENCE_RATE tokens per second by a timer; CADENCE_TAIL_INTERVAL and
 CADENCE_FREEZE_CHARS override the live view's settings.
@@ -17,7 +17,7 @@ import streamlit as st  # noqa: E402
 
 from benchmarks.answer import answer  # noqa: E402
 from services.generation import Snapshot  # noqa: E402
-from ui import messages  # noqa: E402
+from ui import live as messages  # noqa: E402
 
 messages.TAIL_INTERVAL = float(os.environ["CADENCE_TAIL_INTERVAL"])
 messages.FREEZE_CHARS = int(os.environ["CADENCE_FREEZE_CHARS"])

@@ -23,8 +23,10 @@ from services.models_info import context_note
 from services.rendering import escape_markdown
 from ui import scroll, state
 from ui.endpoint_form import first_run
+from ui.live import follow_live
 from ui.messages import (
-    TOOLBAR_STYLE, Actions, follow_live, message_toolbar, needs_full_render, render_message, render_reply_footer, tools_key,
+    TOOLBAR_STYLE, Actions, live_bubble_key, message_toolbar, needs_full_render, render_message, render_reply_footer,
+    tools_key,
 )
 from ui.resources import current_user, runtime
 from ui.code_panel import request_code
@@ -213,9 +215,9 @@ def follow(live: Message, drawn: Drawn | None, draw: Callable[[], Drawn] | None 
     stop_slot.button("Stop generating", key="stop_generation", on_click=rt.registry.stop, args=(live.id,),
                      icon=":material/stop_circle:")
     slot = live_box.empty()
-    bubble = slot.container().chat_message("assistant")
+    bubble = slot.container(key=live_bubble_key(live.id)).chat_message("assistant")
     parts = [drawn] if drawn is not None else []
-    follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), bubble,
+    follow_live(lambda: snapshot_of(rt.registry, rt.db, live.id), bubble, choices=(live.request or {}).get("n") or 1,
                 allow_remote_images=media,
                 on_first_words=(lambda: parts.append(draw())) if draw is not None else None)
     stop_slot.empty()
@@ -226,7 +228,8 @@ def follow(live: Message, drawn: Drawn | None, draw: Callable[[], Drawn] | None 
     actions = actions_for(page.settings)
     siblings = conversations.sibling_groups(rt, user, finished.conversation_id).get(finished.id, ())
     if needs_full_render(finished):  # replace the live view by the finished reply: tabs, tools, badges
-        with slot.container():
+        slot.empty()  # drawn after it, not in its place: a container there would keep the live view's children
+        with live_box:
             render_message(finished, actions=actions, last=True, siblings=siblings,
                            allow_remote_images=media)
     else:  # the streamed text is the reply: add what goes under it
@@ -252,7 +255,7 @@ else:
     # The conversation and the sent message first, then the reply's first words, then the rest of the page.
     draw_history(settled, early_settings)
     live_box = open_live_box()
-    scroll.draw(None)
+    scroll.draw(scroll.follow_new(turn.assistant_message_id))
     live = conversations.message(rt, user, turn.assistant_message_id)
     asked = conversations.message(rt, user, live.parent_id) if live else None
     if asked is not None:

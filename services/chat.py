@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from db import branches, repository
 from db.branches import BranchError
 from db.engine import WriteFailed
-from db.models import Conversation, Endpoint, Message, User
+from db.models import Conversation, Endpoint, Message, User, utcnow
 from services.attachments import Attachment, api_content
 from services.client import EndpointAccess
 from services.codegen import RequestPreview
@@ -318,9 +318,24 @@ CONTINUE_PROMPT = "Continue exactly where you stopped."
 
 
 def continue_reply(runtime: Runtime, user: User, message_id: int, settings: ChatSettings) -> Turn:
-    """After a reply cut by max_tokens: ask for the rest, in the reply's own conversation."""
-    with runtime.db.read() as session:
+    """After a reply cut by max_tokens: ask for the rest and add it to the same reply, so that it reads as one.
+
+    The request ends with the cut reply and CONTINUE_PROMPT as a user turn (a valid body for every endpoint: an
+    assistant message may not be last for many); that instruction is sent, not saved."""
+    _check(settings)
+    with runtime.db.write() as session:
         message = repository.get_message(session, user, message_id)
-    if message is None:
-        raise ChatError("message", "That reply no longer exists.")
-    return send_message(runtime, user, message.conversation_id, CONTINUE_PROMPT, settings)
+        if message is None or message.role != "assistant":
+            raise ChatError("message", "That reply no longer exists.")
+        conversation = message.conversation
+        endpoint = _save_settings(session, user, conversation, settings)
+        access = endpoint_access(endpoint, runtime.keybox)
+        conversation.current_leaf_id = message.id
+        session.flush()
+        body = _request_body(endpoint, settings, repository.message_path(session, conversation), CONTINUE_PROMPT)
+        job = GenerationJob(message.id, conversation.id, endpoint.id, access, body,
+                            continues=message.content or "", continues_reasoning=message.reasoning or "")
+        message.status, message.finish_reason, message.error = "streaming", None, None
+        message.updated_at = utcnow()  # a fresh stream, not a stale one to mark interrupted
+    runtime.registry.start(job)  # after the commit: the worker reads the saved rows
+    return Turn(conversation.id, message.id)

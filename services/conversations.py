@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,13 @@ def recent(runtime: Runtime, user: User, limit: int) -> tuple[list[ConversationI
     with runtime.db.read() as session:
         rows = repository.list_conversations(session, user, limit=limit + 1)
     return [ConversationItem(c.id, c.title, c.pinned) for c in rows[:limit]], len(rows) > limit
+
+
+def streaming_among(runtime: Runtime, conversation_ids: Iterable[int]) -> frozenset[int]:
+    """Which of these conversations (the caller's own, from `recent`) have a reply being written right now."""
+    live = {generation.job.conversation_id for message_id in runtime.registry.running_ids()
+            if (generation := runtime.registry.get(message_id)) is not None}
+    return frozenset(live.intersection(conversation_ids))
 
 
 def find(runtime: Runtime, user: User, query: str) -> list[SearchHit]:

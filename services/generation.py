@@ -48,6 +48,9 @@ class GenerationJob:
     body: dict[str, Any]
     # Set on a conversation's first reply when the endpoint names a model for titles: ask it for one afterwards.
     title_body: dict[str, Any] | None = None
+    # A reply continued after max_tokens cut it: the text it had, which the new words extend (one answer).
+    continues: str = ""
+    continues_reasoning: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,8 @@ class Generation:
         with self._lock:
             return Snapshot(
                 message_id=self.message_id,
-                content=self._reply.content,
-                reasoning=self._reply.reasoning,
+                content=self.job.continues + self._reply.content,
+                reasoning=self.job.continues_reasoning + self._reply.reasoning,
                 status=self._status,
                 error=self._error,
                 finish_reason=self._reply.finish_reason,
@@ -223,7 +226,8 @@ class Generation:
     def _flush(self) -> None:
         self._last_flush = time.monotonic()
         with self._lock:
-            content, reasoning = self._reply.content, self._reply.reasoning
+            content = self.job.continues + self._reply.content
+            reasoning = self.job.continues_reasoning + self._reply.reasoning
             choices = _choices_json(self._reply) if len(self._reply.choices) > 1 else None
         try:
             with self._db.write() as session:
@@ -242,8 +246,8 @@ class Generation:
         now = time.monotonic()
         usage = reply.usage
         fields = dict(
-            content=reply.content,
-            reasoning=reply.reasoning or None,
+            content=self.job.continues + reply.content,
+            reasoning=self.job.continues_reasoning + reply.reasoning or None,
             tool_calls=[call.to_api() for call in reply.tool_calls] or None,
             status=status,
             error=error,

@@ -597,6 +597,7 @@ class Media:
     kind: Literal["image", "video"]
     url: str
     alt: str = ""
+    inline: bool = False  # a markdown image: the markdown itself shows it
 
 
 def _media_kind(url: str) -> Literal["image", "video"] | None:
@@ -622,7 +623,8 @@ def _media_in(text: str) -> Iterator[Media]:
             url = _destination_url(match["dest"]).strip()
             if match["bang"]:
                 # A markdown image is an image whatever its extension; a data URL is accepted only here.
-                yield Media(_media_kind(url) or "image", url, _plain_label(match["text"]))
+                kind = _media_kind(url) or "image"  # a video is not drawn by markdown's <img>: shown below
+                yield Media(kind, url, _plain_label(match["text"]), inline=kind == "image")
             elif (kind := _media_kind(url)) and not url.lower().startswith("data:"):
                 yield Media(kind, url, _plain_label(match["text"]))
         elif token.kind in ("link_tail", "reference"):
@@ -655,8 +657,9 @@ def extract_media(text: str) -> list[Media]:
         if is_code:
             continue
         for media in _media_in(chunk):
-            if media.url not in found and is_safe_media_url(media.url):
-                found[media.url] = media
+            seen = found.get(media.url)
+            if is_safe_media_url(media.url) and (seen is None or (media.inline and not seen.inline)):
+                found[media.url] = media  # once per URL; inline if the markdown shows it anywhere
     return list(found.values())
 
 

@@ -14,6 +14,22 @@ from ui import state
 
 PAGE = 30
 
+# Conversation titles: one left-aligned line each, cut with an ellipsis (a button centres and wraps its label).
+LIST_STYLE = (
+    '<style>[class*="st-key-open_"] button,[class*="st-key-hit_"] button{justify-content:flex-start;'
+    'min-height:2rem;padding:.2rem .5rem;border-radius:.5rem;max-width:100%}'
+    '[class*="st-key-open_"] button *,[class*="st-key-hit_"] button *{min-width:0;justify-content:flex-start}'
+    '[class*="st-key-open_"] button>div,[class*="st-key-hit_"] button>div{overflow:hidden}'
+    '[class*="st-key-open_"] button p,[class*="st-key-hit_"] button p{white-space:nowrap;overflow:hidden;'
+    'text-overflow:ellipsis;text-align:left}</style>'
+)
+
+
+def active_style(conversation_id: int) -> str:
+    """The open conversation's row, marked quietly (a light background instead of the red primary button)."""
+    return (f'<style>.st-key-open_{conversation_id} button{{background:rgba(151,166,195,.25);font-weight:600;'
+            'color:inherit}</style>')
+
 
 def history_sidebar(rt: Runtime, user: User, current: int | None) -> None:
     if st.button("New chat", icon=":material/add:", use_container_width=True, key="new_chat"):
@@ -34,11 +50,15 @@ def history_sidebar(rt: Runtime, user: User, current: int | None) -> None:
                 state.open_conversation(deleted[0])
                 st.rerun()
     items, more = conversations.recent(rt, user, state.list_limit(PAGE))
+    streaming = conversations.streaming_among(rt, (item.id for item in items))
+    st.html(LIST_STYLE + (active_style(current) if current is not None else ""))  # styles only: no place taken
     for item in items:
         selected = item.id == current
+        live = item.id in streaming and not selected
         if st.button(
             escape_markdown(item.title or "Untitled"), key=f"open_{item.id}", use_container_width=True,
-            type="primary" if selected else "tertiary", icon=":material/push_pin:" if item.pinned else None,
+            type="tertiary", help="Still answering" if live else None,
+            icon=":material/progress_activity:" if live else ":material/push_pin:" if item.pinned else None,
         ) and not selected:
             state.open_conversation(item.id)
             st.rerun()
@@ -49,6 +69,7 @@ def history_sidebar(rt: Runtime, user: User, current: int | None) -> None:
 
 def search_results(rt: Runtime, user: User, query: str) -> None:
     hits = conversations.find(rt, user, query)
+    st.html(LIST_STYLE)
     if not hits:
         st.caption("No conversation matches.")
     for number, hit in enumerate(hits):

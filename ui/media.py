@@ -28,11 +28,13 @@ class MediaGate:
 
 
 def render_media(text: str, allow_remote_images: ImagePolicy = True, key: str = "") -> None:
-    """The media a reply links to, below it: those the policy allows inline, the others as a placeholder naming
-    their host, with Load and "Always load from this host" (unless the operator blocks remote media)."""
+    """The media a reply links to, below it (a markdown image the policy allows is shown by the markdown itself):
+    those the policy allows, the others as a placeholder naming their host, with Load and "Always load from this host" (unless the operator blocks remote media)."""
     for media in extract_media(text):
         allowed = allow_remote_images(media.url) if callable(allow_remote_images) else (
             allow_remote_images or media.url.lower().startswith("data:"))
+        if allowed and media.inline:
+            continue  # a markdown image that may load: the markdown shows it where it is written
         if allowed:
             _show(media)
         else:

@@ -1,35 +1,26 @@
-"""How messages look: finished ones once, a streaming one followed live with only its tail re-sent."""
+"""How messages look once they are saved (ui/live.py follows a streaming one)."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from db.models import Message
 from services import conversations, json_limits
-from services.generation import Snapshot
 from services.json_reply import check_json_reply
-from services.markdown import stable_prefix_length
 from services.reply_facts import length_note, timing_facts
 from services.rendering import ImagePolicy, escape_markdown, extract_media, is_safe_media_url, prepare_markdown, split_reasoning
 from ui.literal import code_span, literal_markdown
 from ui.media import render_media
 from ui.resources import current_user, runtime
 
-POLL_SECONDS = 0.05  # how often a streaming reply is looked at
-TAIL_INTERVAL = 0.3  # how often its growing tail is sent to the browser
-# Finished blocks leave the tail once they hold this many characters: each freeze costs a second update, and
-# the browser's cost grows with the number of updates more than with their size (benchmarks/README.md).
-FREEZE_CHARS = 400
-FIRST_WORDS_WAIT = 0.3  # the longest the rest of the page waits for a reply's first words
-# ...and how long after them: sent together, the browser would paint the first words only with the whole page.
-PAINT_GAP = 0.1
+EMPTY_REPLY = "Empty reply: the model sent no text."
 STATUS_NOTES = {"stopped": "Stopped: the reply was cut where you pressed Stop."}
 
 Retry = Callable[[int], None]
@@ -55,19 +46,41 @@ def render_message(
     message: Message, *, actions: Actions = Actions(), last: bool = False, details: bool = False,
     siblings: tuple[int, ...] = (), tools_open: bool = False, allow_remote_images: ImagePolicy = True,
 ) -> None:
-    """One message, then its branch arrows (`< 2/3 >`) and, when opened, its tools (edit, fork, copy, delete)."""
-    render_bubble(message, actions=actions, last=last, details=details, allow_remote_images=allow_remote_images)
-    if len(siblings) > 1 or actions.toggle_tools:
-        message_toolbar(message, actions, siblings, tools_open)
+    """One message, then its toolbar (time, copy, branch arrows `< 2/3 >`, ⋯) and, when opened, its tools."""
+    with st.container(key=bubble_key(message.id)):
+        render_bubble(message, actions=actions, last=last, details=details, allow_remote_images=allow_remote_images)
+    message_toolbar(message, actions, siblings, tools_open)
 
 
-# A message's toolbar (its ⋯ and branch arrows) sits under the right edge of its bubble, closer to it than to the next.
-TOOLBAR_STYLE = '<style>[class*="st-key-toolbar_"]{margin-top:-0.75rem}</style>'
+def bubble_key(message_id: int) -> str:
+    """The key of the container around a message's bubble (its copy button reads the text there)."""
+    return f"message_{message_id}"
+
+
+def live_bubble_key(message_id: int) -> str:
+    """The same for a reply followed live (its bubble may be drawn again, finished, in the same run)."""
+    return f"live_reply_{message_id}"
+
+
+# A message's toolbar sits under the right edge of its bubble, closer to it than to the next; its time shows while
+# the message or the toolbar is hovered.
+TOOLBAR_STYLE = (
+    '<style>[class*="st-key-toolbar_"]{margin-top:-0.75rem}'
+    '[class*="st-key-sent_at_"]{opacity:0;transition:opacity .15s}'
+    '[class*="st-key-toolbar_"]:hover [class*="st-key-sent_at_"],'
+    'div:has(>[class*="st-key-message_"]:hover,>div>[class*="st-key-live_reply_"]:hover)'
+    '+div>[class*="st-key-toolbar_"] [class*="st-key-sent_at_"]{opacity:1}</style>'
+)
 
 
 def message_toolbar(message: Message, actions: Actions, siblings: tuple[int, ...], tools_open: bool) -> None:
     with st.container(horizontal=True, horizontal_alignment="right", vertical_alignment="center",
                       key=f"toolbar_{message.id}", gap="small"):
+        if message.created_at is not None:
+            with st.container(key=f"sent_at_{message.id}", width="content"):
+                st.caption(sent_at(message.created_at))
+        # The copy is done in the browser (ui/scroll.py) from the bubble's text: no second copy of it is sent.
+        st.button("", key=f"copy_{message.id}", icon=":material/content_copy:", type="tertiary", help="Copy")
         if len(siblings) > 1 and actions.switch:
             position = siblings.index(message.id)
             st.button("", key=f"prev_{message.id}", icon=":material/chevron_left:", type="tertiary",
@@ -81,6 +94,20 @@ def message_toolbar(message: Message, actions: Actions, siblings: tuple[int, ...
                       on_click=actions.toggle_tools, args=(message.id,), help="Edit, fork, copy or delete")
     if tools_open:
         message_tools(message, actions)
+
+
+def sent_at(when: datetime, now: datetime | None = None) -> str:
+    """When a message was written, in the reader's time zone (the browser's): the time today, else the date too."""
+    local = when.astimezone(reader_zone())
+    today = (now or datetime.now(timezone.utc)).astimezone(local.tzinfo).date()
+    return local.strftime("%H:%M" if local.date() == today else "%d %b %Y, %H:%M")
+
+
+def reader_zone() -> tzinfo:
+    try:
+        return ZoneInfo(st.context.timezone or "UTC")
+    except (ValueError, KeyError):  # an unknown or malformed zone name from the browser
+        return timezone.utc
 
 
 def tools_key(message_id: int) -> str:
@@ -101,7 +128,7 @@ def message_tools(message: Message, actions: Actions) -> None:
         if message.role == "assistant" and actions.retry and message.status != "streaming":
             st.button("Regenerate (a new branch)", key=f"regenerate_{message.id}", icon=":material/autorenew:",
                       on_click=actions.retry, args=(message.id,))
-        st.caption("Copy the text with the button at the top right of the box:")
+        st.caption("The text as markdown (copy it with the button at the top right of the box):")
         st.code(message.content or "", language=None, wrap_lines=True)
         if actions.fork:
             st.button("Fork into a new conversation (up to here)", key=f"fork_{message.id}", icon=":material/call_split:",
@@ -140,6 +167,8 @@ def render_reply_footer(message: Message, *, actions: Actions, last: bool, detai
         render_tool_call(call)
     if message.tool_calls and last and message.status == "complete" and actions.tool_results:
         tool_results_form(message.id, message.tool_calls, actions.tool_results)
+    if message.status == "complete" and not (message.content or message.tool_calls or message.choices):
+        st.caption(EMPTY_REPLY)
     render_outcome(message, actions.retry if last else None)
     if last and message.finish_reason == "length" and actions.continue_:
         st.button("Continue", key=f"continue_{message.id}", on_click=actions.continue_, args=(message.id,),
@@ -158,7 +187,7 @@ def render_answer(
         thinking_ms = (meta or {}).get("thinking_ms")
         label = f"Thought for {thinking_ms / 1000:.1f} s" if thinking_ms else "Thinking"
         with st.expander(label, icon=":material/psychology:"):
-            st.markdown(prepare_markdown(reasoning, allow_remote_images=allow_remote_images))
+            st.text(reasoning)  # as written: "17*20 … 17*3" is arithmetic, not italics
     schema = json_schema_of(request)
     if content and schema is not False:
         verdict = check_json_reply(content, schema or None)
@@ -192,7 +221,9 @@ def render_choices(message: Message, actions: Actions, allow_remote_images: Imag
     choices = sorted(message.choices or [], key=lambda c: c["index"])
     chosen = message.chosen_index or 0
     labels = [f"{'★ ' if c['index'] == chosen else ''}Choice {c['index'] + 1}" for c in choices]
-    for tab, choice in zip(st.tabs(labels), choices):
+    # Opens at the chosen one: after "Continue with this one" the labels change and the tabs are drawn anew.
+    default = next((label for label, c in zip(labels, choices) if c["index"] == chosen), None)
+    for tab, choice in zip(st.tabs(labels, default=default), choices):
         with tab:
             render_answer(choice["content"] or "", choice.get("reasoning") or "", message.request,
                           message.response_meta, allow_remote_images, media_key=f"{message.id}_{choice['index']}")
@@ -269,101 +300,6 @@ def render_outcome(message: Message, on_retry: Retry | None) -> None:
         st.button("Retry", key=f"retry_{message.id}", on_click=on_retry, args=(message.id,), icon=":material/replay:")
 
 
-# While a reply streams the Stop button is the running indicator: Streamlit's own would only stop the watching (not
-# the reply), and its animation costs the browser more than the reply's text does.
-HIDE_RUNNING_INDICATOR = "<style>[data-testid=stStatusWidget]{display:none}</style>"
-
-
-def follow_live(
-    read: Callable[[], Snapshot | None], bubble: DeltaGenerator, *, allow_remote_images: ImagePolicy = True,
-    on_first_words: Callable[[], None] | None = None,
-) -> Snapshot | None:
-    """Show a streaming reply in the `bubble` (a chat message) until it ends.
-
-    Finished markdown blocks are written once (in batches of FREEZE_CHARS); only the growing tail is rewritten,
-    at most every TAIL_INTERVAL seconds (the first words at once), so the websocket carries a few times the
-    reply's own size and the browser renders a few small updates a second however fast the tokens come.
-    `on_first_words` runs once, as soon as the first words are shown (or FIRST_WORDS_WAIT has passed without
-    any): the page draws the rest of itself there, so the reply does not wait for it."""
-    st.html(HIDE_RUNNING_INDICATOR)  # style only: it goes to the page's event container and takes no space
-    with bubble:
-        thinking = st.empty()
-        body = st.container()
-        tail = body.empty()
-    started, first_words_at = time.monotonic(), None
-
-    def page_due(now: float) -> bool:
-        """Whether on_first_words runs now: once the first words have had time to be painted, or none came."""
-        return on_first_words is not None and (
-            (first_words_at is not None and now - first_words_at >= PAINT_GAP) or now - started >= FIRST_WORDS_WAIT
-        )
-
-    def shown(anything: bool, last: bool = False) -> None:
-        nonlocal on_first_words, first_words_at
-        if on_first_words is None:
-            return
-        now = time.monotonic()
-        first_words_at = first_words_at or (now if anything else None)
-        if last or page_due(now):
-            draw, on_first_words = on_first_words, None
-            draw()
-
-    shown_stable, last_tail, last_sent = 0, None, 0.0
-    snapshot = read()
-    tabs: list[DeltaGenerator] = []
-    while snapshot is not None and len(snapshot.choices) > 1:  # n > 1: every choice live in its own tab
-        if not tabs:
-            with body:
-                tabs = [tab.empty() for tab in st.tabs([f"Choice {i + 1}" for i in range(len(snapshot.choices))])]
-        for slot, text in zip(tabs, snapshot.choices):
-            slot.markdown(prepare_markdown(text + ("" if snapshot.done else " ▌"), streaming=True,
-                                           allow_remote_images=allow_remote_images))
-        shown(True, last=snapshot.done)
-        if snapshot.done:
-            return snapshot
-        time.sleep(TAIL_INTERVAL)
-        snapshot = read()
-    while snapshot is not None:
-        reasoning, text = snapshot.reasoning, snapshot.content
-        if not reasoning:
-            reasoning, text = split_reasoning(text)
-        now = time.monotonic()
-        # What arrived goes out before the page is drawn: a fast reply must not wait behind the sidebar.
-        due = snapshot.done or page_due(now) or tail_due(last_tail, now - last_sent)
-        if reasoning and not text and due:
-            thinking.caption("Thinking… " + escape_markdown(reasoning[-300:]))
-            last_sent = now
-        elif text and reasoning:
-            thinking.empty()
-        # Scanned only when something may be sent, and only past the written blocks: each ends where a block
-        # does, so the scan starts outside any fence; a long reply is not re-read twenty times a second.
-        stable = shown_stable + stable_prefix_length(text[shown_stable:]) if due else shown_stable
-        fresh = False  # the tail is a new element: written with body.markdown, one delta instead of two
-        if stable > shown_stable and (stable - shown_stable >= FREEZE_CHARS or snapshot.done):
-            tail.markdown(prepare_markdown(text[shown_stable:stable], allow_remote_images=allow_remote_images))
-            shown_stable, last_tail, fresh = stable, None, True
-        rest = text[shown_stable:] + ("" if snapshot.done else " ▌")
-        if due and rest != last_tail and rest.strip():
-            markdown = prepare_markdown(rest, streaming=not snapshot.done, allow_remote_images=allow_remote_images)
-            tail = body.markdown(markdown) if fresh else tail.markdown(markdown)
-            last_tail, last_sent = rest, now
-        elif fresh:
-            tail = body.empty()
-        shown(bool(text or reasoning), last=snapshot.done)
-        if snapshot.done:
-            return snapshot
-        time.sleep(POLL_SECONDS)
-        snapshot = read()
-    shown(True, last=True)
-    return snapshot
-
-
-def tail_due(shown_tail: str | None, since_sent: float) -> bool:
-    """Whether the tail may be rewritten now: at most every TAIL_INTERVAL, but at once while the bubble shows no
-    words yet (nothing, or only the cursor), so the first words never wait for the interval."""
-    return not (shown_tail or "").strip(" ▌") or since_sent >= TAIL_INTERVAL
-
-
 def needs_full_render(message: Message) -> bool:
     """Whether a reply that just streamed must be drawn again to look finished (tabs, tool calls, a JSON badge,
     media below it, a Thinking section); plain text already looks as it will."""
@@ -372,6 +308,6 @@ def needs_full_render(message: Message) -> bool:
         or message.tool_calls
         or message.reasoning
         or json_schema_of(message.request) is not False
-        or extract_media(message.content or "")
+        or extract_media(message.content or "")  # shown below it, or a placeholder asking first
         or split_reasoning(message.content or "")[0]
     )

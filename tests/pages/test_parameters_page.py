@@ -231,15 +231,17 @@ def test_details_show_the_request_and_the_usage(configured, open_app):
 
 
 def test_a_reply_cut_by_max_tokens_offers_continue(configured, open_app):
-    configured.enqueue(Reply(content="Once upon a", finish_reason="length"), Reply(content="time, the end."))
+    configured.enqueue(Reply(content="Once upon a", finish_reason="length"), Reply(content=[" time,", " the end."]))
     at = open_app()
     at.number_input(key=param("max_tokens")).set_value(3).run()
     send(at, "Tell me a story")
     assert any("cut by max_tokens" in info.value for info in at.chat_message[1].info)
 
     at.button(key="continue_2").click().run()
-    assert configured.chat_bodies[-1]["messages"][-2:] == [
+    assert configured.chat_bodies[-1]["messages"] == [
+        {"role": "user", "content": "Tell me a story"},
         {"role": "assistant", "content": "Once upon a"},
-        {"role": "user", "content": CONTINUE_PROMPT},
+        {"role": "user", "content": CONTINUE_PROMPT},  # sent, not shown: the reply goes on in its own bubble
     ]
-    assert texts(at)[-1] == "time, the end."
+    assert [message.name for message in at.chat_message] == ["user", "assistant"]
+    assert texts(at)[1] == "Once upon a time, the end."

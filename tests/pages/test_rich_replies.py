@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.fake_openai import Reply
-from ui.messages import HIDE_RUNNING_INDICATOR, TOOLBAR_STYLE
+from ui import scroll
+from ui.history import LIST_STYLE
+from ui.live import HIDE_RUNNING_INDICATOR
+from ui.messages import EMPTY_REPLY, TOOLBAR_STYLE
 
 
 def ask(open_app, fake, reply: Reply, text: str = "Go on"):
@@ -52,9 +55,17 @@ def test_reasoning_sits_in_a_collapsed_expander_and_the_answer_outside_it(config
     (thinking,) = bubble.expander
     assert thinking.label == "Thinking" or thinking.label.startswith("Thought for "), thinking.label
     assert not thinking.proto.expanded, "the reasoning starts collapsed"
-    assert markdown_of(thinking) == ["Six sevens make forty-two."]
-    outside = [text for text in markdown_of(bubble) if text not in markdown_of(thinking)]
-    assert outside == ["The answer is 42."]
+    assert [text.value for text in thinking.text] == ["Six sevens make forty-two."]
+    assert markdown_of(bubble) == ["The answer is 42."]
+
+
+def test_reasoning_is_shown_as_written_not_as_markdown(configured, open_app):
+    reasoning = "17*20 is 340, and 17*3 is 51: _so_ 17*23 = 391.\n\n# not a heading"
+    at = ask(open_app, configured, Reply(reasoning=reasoning, content="391."), "What is 17 times 23?")
+
+    (thinking,) = reply_bubble(at).expander
+    assert [text.value for text in thinking.text] == [reasoning], "the reasoning is shown character for character"
+    assert markdown_of(thinking) == [], "no part of it goes through markdown (17*20 … 17*3 would turn italic)"
 
 
 # --- math, media and hostile text --------------------------------------------------------------------------------
@@ -68,10 +79,12 @@ def test_latex_delimiters_reach_markdown_as_dollars(configured, open_app):
     assert "\\$5" in body, "a price stays a price"
 
 
-def test_image_and_video_links_become_media_elements(configured, open_app):
-    reply = Reply(content="Here: ![a cat](http://127.0.0.1:9/media/cat.png)\n\nThe clip: http://127.0.0.1:9/media/clip.mp4")
+def test_linked_media_become_media_elements_and_a_markdown_image_stays_in_the_text(configured, open_app):
+    reply = Reply(content="Here: ![a cat](http://127.0.0.1:9/media/cat.png)\n\n[Download it](http://127.0.0.1:9/media/cat.png)"
+                          "\n\nA dog: http://127.0.0.1:9/media/dog.png\n\nThe clip: http://127.0.0.1:9/media/clip.mp4")
     at = ask(open_app, configured, reply)
-    assert media(at, "image") == ["http://127.0.0.1:9/media/cat.png"]
+    assert "![a cat](http://127.0.0.1:9/media/cat.png)" in "\n".join(markdown_of(reply_bubble(at)))
+    assert media(at, "image") == ["http://127.0.0.1:9/media/dog.png"], "the cat, shown by the markdown, not twice"
     assert media(at, "video") == ["http://127.0.0.1:9/media/clip.mp4"]
 
 
@@ -89,8 +102,11 @@ def test_hostile_html_is_shown_as_text(configured, open_app):
     for piece in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>"):
         assert piece in body
     assert not any(md.allow_html for md in at.get("markdown")), "no markdown is rendered with unsafe_allow_html"
-    own = {HIDE_RUNNING_INDICATOR, TOOLBAR_STYLE, "<script></script>"}  # styles, and the idle scroll element
-    assert {html.proto.body for html in at.get("html")} <= own, "no model text as HTML, only the app's own"
+    own = {HIDE_RUNNING_INDICATOR, TOOLBAR_STYLE}  # styles, and the page's own script (fixed, with a message id)
+    bodies = {html.proto.body for html in at.get("html")} - own
+    assert all(body.startswith((f"<script>{scroll.script(None)}", LIST_STYLE)) and "alert" not in body
+               for body in bodies), (
+        "no model text as HTML, only the app's own")
 
 
 # --- blocked remote images and the token counter -----------------------------------------------------------------
@@ -139,3 +155,24 @@ def test_token_counter_shows_the_estimate_against_a_known_context_window(configu
 def test_token_counter_for_an_unknown_model_shows_the_estimate_alone(configured, open_app):
     at = ask(open_app, configured, Reply(content="Noted."), "Twelve chars")
     assert token_note(at) == "≈ 5 tokens in this conversation (estimate)"
+
+
+# --- a reply that ended with no text -----------------------------------------------------------------------------
+
+
+def cursors(at) -> list[str]:
+    return [md.value for md in at.markdown if "▌" in md.value]
+
+
+def test_an_empty_reply_says_so_and_leaves_no_cursor(configured, open_app):
+    at = ask(open_app, configured, Reply(content=[], first_token_delay=SLOW))
+    assert cursors(at) == [], "the streaming cursor stays in a finished reply"
+    assert any(caption.value == EMPTY_REPLY for caption in reply_bubble(at).caption)
+    assert any(caption.value == EMPTY_REPLY for caption in reply_bubble(open_app(c="1")).caption), "and when reopened"
+
+
+def test_a_reply_that_failed_before_any_text_leaves_no_cursor_above_its_error(configured, open_app):
+    at = ask(open_app, configured, Reply(content="never sent", error_after=0, first_token_delay=SLOW))
+    assert cursors(at) == []
+    assert reply_bubble(at).error, "the error is shown"
+    assert not any(caption.value == EMPTY_REPLY for caption in reply_bubble(at).caption), "a failure is not 'empty'"

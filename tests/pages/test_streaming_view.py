@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ui.messages import TAIL_INTERVAL, tail_due
+from ui.live import TAIL_INTERVAL, tail_due
 
 
 def test_first_words_are_shown_at_once_even_right_after_the_cursor():

@@ -354,17 +354,24 @@ def test_media_links_of_every_form() -> None:
         "[doc](https://a.com/x.pdf) HTTPS://A.COM/UP.PNG\n"
     )
     assert extract_media(text) == [
-        Media("image", "https://a.com/cat.png", "cat"),
-        Media("image", "data:image/png;base64,iVBORw0KGgo="),
+        Media("image", "https://a.com/cat.png", "cat", inline=True),
+        Media("image", "data:image/png;base64,iVBORw0KGgo=", inline=True),
         Media("image", "https://a.com/pic.JPG#frag", "pic"),
         Media("image", "https://a.com/x.gif?x=1"),
         Media("image", "https://a.com/y.webp"),
-        Media("image", "https://quickchart.io/chart?c=1", "chart"),  # a markdown image whatever its extension
+        Media("image", "https://quickchart.io/chart?c=1", "chart", inline=True),  # a markdown image whatever its extension
         Media("image", "https://a.com/bold.jpeg"),
-        Media("image", "https://a.com/t.png", "thumb"),
+        Media("image", "https://a.com/t.png", "thumb", inline=True),
         Media("video", "https://a.com/v.mov", "thumb"),
         Media("image", "HTTPS://A.COM/UP.PNG"),
     ]
+
+
+def test_an_image_also_linked_is_one_media_shown_by_the_markdown() -> None:
+    for text in ("![a cat](https://a.com/cat.png)\n\n[Download](https://a.com/cat.png)",
+                 "[Download](https://a.com/cat.png) or see it: ![a cat](https://a.com/cat.png)"):
+        (media,) = extract_media(text)
+        assert (media.url, media.inline) == ("https://a.com/cat.png", True), text
 
 
 def test_media_inside_code_is_ignored() -> None:

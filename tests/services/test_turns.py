@@ -14,7 +14,10 @@ from sqlalchemy import func, select
 
 from db import repository
 from db.models import Message
-from services.chat import ChatError, ChatSettings, choose_choice, preview_request, send_message, submit_tool_results
+from services.chat import (
+    CONTINUE_PROMPT, ChatError, ChatSettings, choose_choice, continue_reply, preview_request, send_message,
+    submit_tool_results,
+)
 from services.codegen import RequestPreview, as_curl, as_javascript, as_python
 from services.json_reply import check_json_reply
 from services.keys import mask_key
@@ -289,3 +292,41 @@ def test_a_vanished_endpoint_is_explained_and_nothing_is_saved(runtime, fake_ope
             retry(runtime, user, turn.assistant_message_id, gone)
 
     assert [(m.id, m.content) for m in saved_path(runtime, turn.conversation_id)] == before
+
+
+# --- continue after max_tokens -------------------------------------------------------------------------------------
+
+
+def test_continue_extends_the_cut_reply_instead_of_adding_a_turn(runtime, fake_openai):
+    user = local_user(runtime)
+    fake_openai.enqueue(Reply(content="Once upon a", reasoning="A story.", finish_reason="length"),
+                        Reply(content=[" time,", " the end."]))
+    turn = send_message(runtime, user, None, "Tell me a story", settings(runtime, max_tokens=3))
+    cut = finished(runtime, turn.assistant_message_id)
+    assert cut.finish_reason == "length"
+
+    again = continue_reply(runtime, user, cut.id, settings(runtime, max_tokens=3))
+    assert (again.conversation_id, again.assistant_message_id) == (turn.conversation_id, cut.id)
+    reply = finished(runtime, cut.id)
+
+    assert (reply.content, reply.reasoning, reply.status, reply.finish_reason) == (
+        "Once upon a time, the end.", "A story.", "complete", "stop")
+    assert [(m.role, m.content) for m in saved_path(runtime, turn.conversation_id)] == [
+        ("user", "Tell me a story"), ("assistant", "Once upon a time, the end.")], "no visible instruction turn"
+    assert fake_openai.chat_bodies[-1]["messages"] == [  # the fake validated the body against OpenAI's schema
+        {"role": "user", "content": "Tell me a story"},
+        {"role": "assistant", "content": "Once upon a"},
+        {"role": "user", "content": CONTINUE_PROMPT},
+    ]
+
+
+def test_continue_of_another_users_reply_is_refused(runtime, fake_openai):
+    owner = local_user(runtime)
+    with runtime.db.write() as session:
+        other = repository.ensure_user(session, "someone-else", is_admin=False)
+    fake_openai.enqueue(Reply(content="Once upon a", finish_reason="length"))
+    turn = send_message(runtime, owner, None, "Tell me a story", settings(runtime))
+    finished(runtime, turn.assistant_message_id)
+    with pytest.raises(ChatError, match="no longer exists"):
+        continue_reply(runtime, other, turn.assistant_message_id, settings(runtime))
+    assert finished(runtime, turn.assistant_message_id).content == "Once upon a"
