@@ -39,6 +39,7 @@ views = endpoints.list_views(rt, user)
 if not views:
     first_run(rt, user)
     st.stop()
+state.keep_settings(drawing=True)
 conversation_id = state.conversation_id()
 
 conversation, path = conversations.load(rt, user, conversation_id)

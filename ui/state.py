@@ -18,7 +18,10 @@ PARAM_PREFIX = "setting_param_"
 CHAT_INPUT = "chat_input"
 PRESET_PICK = "preset_pick"
 _CONVERSATION = "conversation_id"  # the open conversation; None = a new chat not saved yet
-_LOADED = "settings_loaded_for"  # which conversation the setting widgets were filled from
+_LOADED = "settings_loaded_for"  # which conversation the settings were filled from
+# The settings' values, kept apart from the widgets' keys: Streamlit deletes the keys of widgets that a run does not
+# draw (any other page), and the settings must come back as the user left them.
+_KEPT = "settings_kept"
 _NOTICE = "notice"  # (where, text): a message to show once, next to where it belongs
 _DRAFT = "draft_message"  # a message that could not be sent, offered back to the user
 _LIST_LIMIT = "conversation_list_limit"
@@ -49,6 +52,37 @@ def open_conversation(conversation_id: int | None) -> None:
         st.query_params["c"] = str(conversation_id)
 
 
+def _setting_keys() -> tuple[str, ...]:
+    return (ENDPOINT, MODEL, SYSTEM_PROMPT, *(param_key(field) for field in FORM_DEFAULTS))
+
+
+def keep_settings(*, drawing: bool = False) -> None:
+    """Call first in every run, on every page: keeps what the setting widgets hold, and gives back to widgets whose
+    keys Streamlit deleted (after another page) the values they had. `drawing`: this run draws the widgets. A key
+    given back on another page no longer counts as a change when the widget is drawn, and the browser would show
+    the widget's default: so the first run drawing them after another page gives every value back anew."""
+    kept = st.session_state.setdefault(_KEPT, {})
+    for key in _setting_keys():
+        if key in st.session_state and not (drawing and came_from_another_page()):
+            kept[key] = st.session_state[key]
+        elif key in kept:
+            st.session_state[key] = kept[key]
+
+
+_PAGE_SHOWN = "page_shown"  # (the previous run's page, this run's page)
+
+
+def arrive_at(page: str) -> None:
+    """app.py tells which page this run shows."""
+    st.session_state[_PAGE_SHOWN] = (st.session_state.get(_PAGE_SHOWN, (None, None))[1], page)
+
+
+def came_from_another_page() -> bool:
+    """This run shows the chat and the previous one another page (False for a session's first run)."""
+    before, now = st.session_state.get(_PAGE_SHOWN, (None, None))
+    return before is not None and before != now
+
+
 def settings_need_loading(conversation_id: int | None) -> bool:
     """True when the widgets still show another conversation's settings."""
     return st.session_state.get(_LOADED, _UNSET) != conversation_id
@@ -59,11 +93,11 @@ def load_settings(conversation_id: int | None, settings: ChatSettings | None) ->
     st.session_state[_LOADED] = conversation_id
     if settings is None:
         return
-    st.session_state[ENDPOINT] = settings.endpoint_id
-    st.session_state[MODEL] = settings.model or None
-    st.session_state[SYSTEM_PROMPT] = settings.system_prompt
+    set_value(ENDPOINT, settings.endpoint_id)
+    set_value(MODEL, settings.model or None)
+    set_value(SYSTEM_PROMPT, settings.system_prompt)
     for field, value in to_form(settings.params).items():
-        st.session_state[param_key(field)] = value
+        set_value(param_key(field), value)
 
 
 def value(key: str) -> Any:
@@ -73,12 +107,15 @@ def value(key: str) -> Any:
 
 def set_value(key: str, value: Any) -> None:
     st.session_state[key] = value
+    if key in _setting_keys():
+        st.session_state.setdefault(_KEPT, {})[key] = value
 
 
 def form_values() -> dict[str, Any]:
     """The parameter widgets' values as typed (validated by services.params.from_form); defaults filled in."""
     for field, default in FORM_DEFAULTS.items():
-        st.session_state.setdefault(param_key(field), default)
+        if param_key(field) not in st.session_state:
+            set_value(param_key(field), default)
     return {field: st.session_state[param_key(field)] for field in FORM_DEFAULTS}
 
 
@@ -153,9 +190,9 @@ def toggle_code() -> None:
 def apply_preset(system_prompt: str | None, params: ChatParams) -> None:
     """Put a preset's values into the setting widgets (call from a callback, before they render)."""
     if system_prompt is not None:
-        st.session_state[SYSTEM_PROMPT] = system_prompt
+        set_value(SYSTEM_PROMPT, system_prompt)
     for field, value in to_form(params).items():
-        st.session_state[param_key(field)] = value
+        set_value(param_key(field), value)
 
 
 _DELETED = "recently_deleted"  # (id, title) of the conversation that Undo would restore

@@ -1,0 +1,56 @@
+"""Settings in the browser: they survive the other pages and the Back button, and a new chat starts clean."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import RunningApp
+from tests.e2e.test_parameters import set_number, sidebar_section
+from tests.e2e.ui import conversation_id, open_app, reply_text, send_message, wait_ready, wait_until
+from tests.fake_openai import FakeOpenAI
+
+pytestmark = pytest.mark.e2e
+
+SYSTEM_PROMPT = ".st-key-setting_system_prompt textarea"
+
+
+def set_system_prompt(page: Page, text: str) -> None:
+    box = page.locator(SYSTEM_PROMPT)
+    box.fill(text)
+    box.press("Control+Enter")
+    wait_ready(page)
+
+
+def go_to(page: Page, title: str) -> None:
+    page.get_by_test_id("stTopNavLink").filter(has_text=title).click()
+    expect(page.get_by_test_id("stHeading").filter(has_text=title).first).to_be_visible()
+    wait_ready(page)
+
+
+def test_settings_survive_other_pages_and_the_back_button(app: RunningApp, page: Page, fake_openai: FakeOpenAI) -> None:
+    open_app(page, app.url)
+    set_system_prompt(page, "Answer like a pirate.")
+    sidebar_section(page, "Sampling")
+    set_number(page, "temperature", "0.4")
+    send_message(page, "Ahoy")
+    wait_until(lambda: reply_text(page) == "You said: Ahoy", what="the first reply")
+    wait_ready(page)
+    chat = conversation_id(page)
+
+    go_to(page, "Endpoints")
+    go_to(page, "Import and export")
+    page.go_back()
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"[?&]c={chat}(&|$)"))
+    wait_ready(page)
+
+    expect(page.locator(SYSTEM_PROMPT)).to_have_value("Answer like a pirate.")
+    expect(page.locator(".st-key-setting_param_temperature input")).to_have_value("0.40")
+    send_message(page, "Again")
+    wait_until(lambda: reply_text(page) == "You said: Again", what="the second reply")
+    body = fake_openai.wait_for_requests(2)[-1]
+    assert body["temperature"] == 0.4
+    assert body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}

@@ -1,0 +1,39 @@
+"""The chat settings as a user keeps them: across pages, new chats and refusals (AppTest, against the fake endpoint)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import Conversation
+from tests.pages.test_chat_page import runtime_db, send
+
+
+def param(name: str) -> str:
+    return f"setting_param_{name}"
+
+
+def saved_settings() -> tuple[str | None, dict]:
+    with runtime_db().read() as session:
+        conversation = session.scalars(select(Conversation)).one()
+        return conversation.system_prompt, conversation.params
+
+
+def test_settings_survive_a_round_trip_through_the_other_pages(configured, open_app):
+    at = open_app()
+    at.text_area(key="setting_system_prompt").set_value("Answer like a pirate.")
+    at.number_input(key=param("temperature")).set_value(0.4)
+    at.run()
+    send(at, "Ahoy")
+    assert saved_settings() == ("Answer like a pirate.", {"temperature": 0.4, "stream": True, "include_usage": True})
+
+    at.switch_page("pages/endpoints.py").run()
+    at.switch_page("pages/data.py").run()
+    at.switch_page("pages/chat.py").run()
+    assert not at.exception
+
+    assert at.text_area(key="setting_system_prompt").value == "Answer like a pirate."
+    assert at.number_input(key=param("temperature")).value == 0.4
+    assert saved_settings() == ("Answer like a pirate.", {"temperature": 0.4, "stream": True, "include_usage": True})
+    send(at, "Again")
+    body = configured.chat_bodies[-1]
+    assert body["temperature"] == 0.4 and body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}
