@@ -197,9 +197,9 @@ def draw_page(messages: list[Message]) -> Drawn:
 
     draft = state.take_draft()
     if draft is not None:
-        state.set_value(state.CHAT_INPUT, draft)
+        state.set_value(state.chat_input_key(), draft)
     with st.bottom:
-        st.chat_input("Message (attach images, text, code or PDF files)", key=state.CHAT_INPUT,
+        st.chat_input("Message (attach images, text, code or PDF files)", key=state.chat_input_key(),
                       accept_file="multiple", file_type=list(ACCEPTED_TYPES))
         drawn = Drawn(settings, st.empty())
     drawn.show_token_count(messages)

@@ -140,8 +140,18 @@ def take_notice(where: str) -> str | None:
     return None
 
 
+_INPUT_KEY = "chat_input_key"  # which of two keys the chat input has
+
+
+def chat_input_key() -> str:
+    return st.session_state.get(_INPUT_KEY, CHAT_INPUT)
+
+
 def keep_draft(text: str) -> None:
     st.session_state[_DRAFT] = text
+    # The browser fills the chat input only with a value other than the one it was last given, so a message refused
+    # twice came back empty. Under the other key the input is a new one, which takes any value.
+    st.session_state[_INPUT_KEY] = CHAT_INPUT + "_again" if chat_input_key() == CHAT_INPUT else CHAT_INPUT
 
 
 def take_draft() -> str | None:
@@ -240,5 +250,5 @@ def next_live_slot() -> int:
 
 def submitted_message() -> Any:
     """What the chat input sent in the click that started this run (a ChatInputValue), else None."""
-    value = st.session_state.get(CHAT_INPUT)
+    value = st.session_state.get(chat_input_key())
     return value if value and (getattr(value, "text", None) or getattr(value, "files", None)) else None

@@ -54,3 +54,22 @@ def test_settings_survive_other_pages_and_the_back_button(app: RunningApp, page:
     body = fake_openai.wait_for_requests(2)[-1]
     assert body["temperature"] == 0.4
     assert body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}
+
+
+def test_a_refused_message_stays_in_the_input_however_often_it_is_sent(
+    app: RunningApp, page: Page, fake_openai: FakeOpenAI
+) -> None:
+    open_app(page, app.url)
+    sidebar_section(page, "Penalties and bias")
+    box = page.locator(".st-key-setting_param_logit_bias textarea")
+    box.fill('{"abc": 5}')
+    box.press("Control+Enter")
+    wait_ready(page)
+    chat_input = page.get_by_test_id("stChatInputTextArea")
+    chat_input.fill("Will this be sent?")
+    for attempt in range(3):
+        chat_input.press("Enter")
+        wait_ready(page)
+        expect(page.get_by_test_id("stMain").get_by_test_id("stAlert")).to_contain_text("back in the input")
+        expect(chat_input).to_have_value("Will this be sent?")
+    assert fake_openai.chat_bodies == []

@@ -102,7 +102,7 @@ def test_unset_model_refuses_to_send_and_keeps_the_message(configured, open_app,
 
     assert not configured.chat_bodies, "nothing is sent without a model"
     assert any("model" in error.value.lower() for error in at.error)
-    assert at.session_state["chat_input"] == "Will this go?" or at.chat_input[0].value == "Will this go?"
+    assert at.chat_input[0].proto.value == "Will this go?"
     with runtime_db().read() as session:
         assert session.scalar(select(Conversation)) is None
 
