@@ -20,6 +20,7 @@ from services.params import from_form
 from services.attachments import ACCEPTED_TYPES, AttachmentError, read_uploads
 from services.generation import snapshot_of
 from services.models_info import context_note
+from services.new_chat import new_chat_settings
 from services.rendering import escape_markdown
 from ui import scroll, state
 from ui.endpoint_form import first_run
@@ -48,8 +49,12 @@ not_found = conversation_id is not None and conversation is None
 if not_found:
     conversation_id = None
 opened = state.settings_need_loading(conversation_id)  # a first load, or another conversation than last run
-if opened:
-    state.load_settings(conversation_id, ChatSettings.of(conversation) if conversation else None)
+preset = state.picked_preset(presets.list_presets(rt, user)) if opened and conversation is None else None
+if opened and conversation is not None:
+    state.load_settings(conversation_id, ChatSettings.of(conversation))
+elif opened:
+    state.load_new_chat(new_chat_settings(state.value(state.ENDPOINT), state.value(state.MODEL) or "", preset),
+                        preset.name if preset else None)
 
 
 def submit(value: ChatInputValue, settings: ChatSettings | None) -> Turn:
@@ -192,6 +197,10 @@ def draw_page(messages: list[Message]) -> Drawn:
                            on_click=state.toggle_code, icon=":material/code:", type="tertiary")
         if view is not None:
             st.caption(f"POST {view.chat_url}")
+        if conversation is None:
+            started = state.new_chat_preset()
+            st.caption(f"New chat: started from the preset “{escape_markdown(started)}”." if started else
+                       "New chat: started from your defaults (no system prompt, no parameter set).")
         if state.show_code():
             request_code(rt, user, conversation_id, settings)
 

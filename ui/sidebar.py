@@ -56,7 +56,7 @@ def endpoint_and_model(user_id: int, views: list[EndpointView]) -> EndpointView 
 
 def settings_panel() -> ChatParams | None:
     """System prompt and parameters; returns them validated, or None after showing, next to each field, why not."""
-    st.text_area("System prompt", key=state.SYSTEM_PROMPT, height=100, placeholder="You are a helpful assistant.")
+    st.text_area("System prompt", key=state.SYSTEM_PROMPT, height=100, placeholder="None set (optional): instructions the model reads before every message")
     form = state.form_values()
     # Checked before the fields are drawn (the values are already in the session), so each problem is written
     # right under its field, and a field without one costs no placeholder.

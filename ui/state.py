@@ -8,6 +8,7 @@ import streamlit as st
 
 from services.chat import ChatSettings
 from services.params import FORM_DEFAULTS, ChatParams, to_form
+from services.presets import PresetView
 
 # Widget keys of the chat settings; the sidebar widgets are created with these keys.
 ENDPOINT = "setting_endpoint"
@@ -89,7 +90,7 @@ def settings_need_loading(conversation_id: int | None) -> bool:
 
 
 def load_settings(conversation_id: int | None, settings: ChatSettings | None) -> None:
-    """Fill the setting widgets from a conversation (None keeps the current values, e.g. for a new chat)."""
+    """Fill the setting widgets from a conversation's settings (None keeps the current values)."""
     st.session_state[_LOADED] = conversation_id
     if settings is None:
         return
@@ -98,6 +99,18 @@ def load_settings(conversation_id: int | None, settings: ChatSettings | None) ->
     set_value(SYSTEM_PROMPT, settings.system_prompt)
     for field, value in to_form(settings.params).items():
         set_value(param_key(field), value)
+
+
+_NEW_CHAT_PRESET = "new_chat_preset"  # the preset the open new chat started from (None: the defaults)
+
+
+def load_new_chat(settings: ChatSettings, preset_name: str | None) -> None:
+    load_settings(None, settings)
+    st.session_state[_NEW_CHAT_PRESET] = preset_name
+
+
+def new_chat_preset() -> str | None:
+    return st.session_state.get(_NEW_CHAT_PRESET)
 
 
 def value(key: str) -> Any:
@@ -195,6 +208,11 @@ def show_code() -> bool:
 
 def toggle_code() -> None:
     st.session_state[_SHOW_CODE] = not show_code()
+
+
+def picked_preset(presets: list[PresetView]) -> PresetView | None:
+    """The preset the user last applied from the picker, if it is still there."""
+    return next((preset for preset in presets if preset.name == st.session_state.get(PRESET_PICK)), None)
 
 
 def apply_preset(system_prompt: str | None, params: ChatParams) -> None:

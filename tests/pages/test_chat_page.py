@@ -53,7 +53,7 @@ def test_parameters_are_sent_saved_and_restored(configured, open_app):
     assert body["temperature"] == 0.7 and body["max_tokens"] == 64 and "top_p" not in body
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
 
-    # A new chat starts from the current settings; changing them does not touch the first conversation.
+    # A new chat starts from the defaults; what is sent there does not touch the first conversation.
     at.button(key="new_chat").click().run()
     at.number_input(key="setting_param_temperature").set_value(None).run()
     send(at, "Second chat")

@@ -37,3 +37,33 @@ def test_settings_survive_a_round_trip_through_the_other_pages(configured, open_
     send(at, "Again")
     body = configured.chat_bodies[-1]
     assert body["temperature"] == 0.4 and body["messages"][0] == {"role": "system", "content": "Answer like a pirate."}
+
+
+def test_a_new_chat_starts_from_the_defaults_not_the_previous_conversation(configured, open_app):
+    at = open_app()
+    at.text_area(key="setting_system_prompt").set_value("Only answer in French.")
+    at.number_input(key=param("max_tokens")).set_value(50)
+    at.run()
+    send(at, "Bonjour")
+
+    at.button(key="new_chat").click().run()
+    prompt = at.text_area(key="setting_system_prompt")
+    assert prompt.value == "" and prompt.placeholder.startswith("None set"), "an empty prompt reads as empty"
+    assert at.number_input(key=param("max_tokens")).value is None
+    assert any("started from your defaults" in caption.value for caption in at.main.caption)
+    send(at, "Hello")
+    assert configured.chat_bodies[-1]["messages"] == [{"role": "user", "content": "Hello"}]
+    assert "max_tokens" not in configured.chat_bodies[-1]
+
+
+def test_a_new_chat_starts_from_the_preset_the_user_picked(configured, open_app):
+    at = open_app()
+    at.selectbox(key="preset_pick").set_value("JSON").run()
+    at.number_input(key=param("max_tokens")).set_value(50).run()
+    send(at, "First")
+
+    at.button(key="new_chat").click().run()
+    assert at.number_input(key=param("temperature")).value == 0.2
+    assert at.number_input(key=param("max_tokens")).value is None
+    assert at.text_area(key="setting_system_prompt").value == "Answer with a single JSON object and nothing else."
+    assert any("started from the preset “JSON”" in caption.value for caption in at.main.caption)
