@@ -41,6 +41,7 @@ if not views:
     first_run(rt, user)
     st.stop()
 state.keep_settings(drawing=True)
+state.reopen_after_other_page()
 conversation_id = state.conversation_id()
 
 conversation, path = conversations.load(rt, user, conversation_id)
@@ -188,6 +189,9 @@ def draw_page(messages: list[Message]) -> Drawn:
     with header:
         if not_found:
             st.warning("Conversation not found: it may have been deleted, or the link is wrong.")
+        notice = state.take_notice("header")
+        if notice:
+            st.success(notice)
         title, menu, code_toggle = st.columns([8, 1, 2], vertical_alignment="bottom")
         title.subheader(escape_markdown(conversation.title) if conversation else NEW_CHAT_TITLE)
         if conversation is not None:

@@ -33,6 +33,26 @@ def param_key(name: str) -> str:
     return PARAM_PREFIX + name
 
 
+_PAGE_SHOWN = "page_shown"  # (the previous run's page, this run's page)
+
+
+def arrive_at(page: str) -> None:
+    """app.py tells which page this run shows."""
+    st.session_state[_PAGE_SHOWN] = (st.session_state.get(_PAGE_SHOWN, (None, None))[1], page)
+
+
+def came_from_another_page() -> bool:
+    """This run shows the chat and the previous one another page (False for a session's first run)."""
+    before, now = st.session_state.get(_PAGE_SHOWN, (None, None))
+    return before is not None and before != now
+
+
+def reopen_after_other_page() -> None:
+    """Back on the chat from another page, whose links carry no ?c=: the conversation the user was in opens again."""
+    if came_from_another_page() and "c" not in st.query_params and st.session_state.get(_CONVERSATION) is not None:
+        st.query_params["c"] = str(st.session_state[_CONVERSATION])
+
+
 def conversation_id() -> int | None:
     """The open conversation, following the URL (?c=ID) so reload, back and bookmarks land on it."""
     raw = st.query_params.get("c")
@@ -68,20 +88,6 @@ def keep_settings(*, drawing: bool = False) -> None:
             kept[key] = st.session_state[key]
         elif key in kept:
             st.session_state[key] = kept[key]
-
-
-_PAGE_SHOWN = "page_shown"  # (the previous run's page, this run's page)
-
-
-def arrive_at(page: str) -> None:
-    """app.py tells which page this run shows."""
-    st.session_state[_PAGE_SHOWN] = (st.session_state.get(_PAGE_SHOWN, (None, None))[1], page)
-
-
-def came_from_another_page() -> bool:
-    """This run shows the chat and the previous one another page (False for a session's first run)."""
-    before, now = st.session_state.get(_PAGE_SHOWN, (None, None))
-    return before is not None and before != now
 
 
 def settings_need_loading(conversation_id: int | None) -> bool:
