@@ -30,7 +30,7 @@ from ui.messages import (
 from ui.resources import current_user, runtime
 from ui.code_panel import request_code
 from ui.history import conversation_menu, history_sidebar
-from ui.sidebar import endpoint_and_model, presets_panel, settings_panel
+from ui.sidebar import endpoint_and_model, presets_panel, refuse, settings_panel
 
 HISTORY_WINDOW = 20
 
@@ -58,12 +58,12 @@ elif opened:
                         preset.name if preset else None)
 
 
-def submit(value: ChatInputValue, settings: ChatSettings | None) -> Turn:
+def submit(value: ChatInputValue, settings: ChatSettings | None, errors: dict[str, str]) -> Turn:
     """Send what the input holds; on a refusal put the text back in the input and say why."""
     text = value.text or ""
     try:
         if settings is None:
-            raise ChatError("params", "A parameter in the sidebar is not valid: fix it and send again.")
+            raise ChatError("params", refuse(errors))
         files = read_uploads([(f.name, f.getvalue()) for f in value.files], image_max_side=rt.settings.image_max_side)
         return chat.send_message(rt, user, conversation_id, text, settings, files)
     except (ChatError, AttachmentError) as exc:
@@ -83,9 +83,9 @@ with st.bottom:
 # A submitted message is sent before anything is drawn: the reply starts while the page renders.
 # The settings come from the widgets' values, which the previous run left in the session.
 submitted = state.submitted_message()
-early_params = from_form(state.form_values())[0] if submitted else None
+early_params, early_errors = from_form(state.form_values()) if submitted else (None, {})
 early_settings = state.current_settings(early_params) if early_params else None
-turn = submit(submitted, early_settings) if submitted else None
+turn = submit(submitted, early_settings, early_errors) if submitted else None
 if turn is not None and turn.conversation_id != conversation_id:  # a new conversation: the page shows it from now on
     conversation_id = turn.conversation_id
     conversation = conversations.load(rt, user, conversation_id)[0]

@@ -119,6 +119,14 @@ def new_chat_preset() -> str | None:
     return st.session_state.get(_NEW_CHAT_PRESET)
 
 
+def section_key(title: str) -> str:
+    return "section_" + "_".join(title.lower().split())
+
+
+def open_section(title: str) -> None:
+    st.session_state[section_key(title)] = True
+
+
 def value(key: str) -> Any:
     """A widget's value as the session holds it (None before the widget first ran)."""
     return st.session_state.get(key)

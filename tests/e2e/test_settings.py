@@ -73,3 +73,36 @@ def test_a_refused_message_stays_in_the_input_however_often_it_is_sent(
         expect(page.get_by_test_id("stMain").get_by_test_id("stAlert")).to_contain_text("back in the input")
         expect(chat_input).to_have_value("Will this be sent?")
     assert fake_openai.chat_bodies == []
+
+
+def test_a_refusal_names_the_field_and_opens_its_section(app: RunningApp, page: Page, fake_openai: FakeOpenAI) -> None:
+    open_app(page, app.url)
+    section = sidebar_section(page, "Length and stop")
+    box = page.locator(".st-key-setting_param_stop textarea")
+    box.fill("a\nb\nc\nd\ne")
+    box.press("Control+Enter")
+    wait_ready(page)
+    expect(section.get_by_test_id("stAlert")).to_have_text("stop: at most 4 sequences are allowed (got 5).")
+    section.locator("summary").click()  # the user closes the section and forgets about it
+    expect(section.locator("details")).not_to_have_attribute("open", "")
+    wait_ready(page)
+
+    chat_input = page.get_by_test_id("stChatInputTextArea")
+    chat_input.fill("Tell me a story")
+    chat_input.press("Enter")
+    wait_ready(page)
+    expect(page.get_by_test_id("stMain").get_by_test_id("stAlert")).to_contain_text(
+        "Not sent: stop (in Length and stop) is not valid"
+    )
+    expect(section.locator("details")).to_have_attribute("open", "")
+    expect(section.get_by_test_id("stAlert")).to_be_visible()
+    assert fake_openai.chat_bodies == []
+
+
+def test_an_out_of_range_number_is_explained_under_its_field(app: RunningApp, page: Page) -> None:
+    open_app(page, app.url)
+    section = sidebar_section(page, "Sampling")
+    set_number(page, "temperature", "3")
+    expect(section.get_by_test_id("stAlert")).to_have_text("temperature: must be between 0 and 2.")
+    set_number(page, "n", "0")
+    expect(section.get_by_test_id("stAlert").filter(has_text="n:")).to_have_text("n: must be between 1 and 8.")
