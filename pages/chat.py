@@ -33,6 +33,7 @@ from ui.history import conversation_menu, history_sidebar
 from ui.sidebar import endpoint_and_model, presets_panel, refuse, settings_panel
 
 HISTORY_WINDOW = 20
+HISTORY_BOX_PX = 260
 
 rt = runtime()
 user = current_user(rt)
@@ -164,8 +165,10 @@ def open_live_box() -> DeltaGenerator:
 def draw_page(messages: list[Message]) -> Drawn:
     """The sidebar, the title row and the input: everything but the conversation (`messages`, for the token count)."""
     with st.sidebar:
-        history_sidebar(rt, user, conversation_id)
-        st.divider()
+        # The history scrolls in its own box, so the model and the parameters below it stay in view however many
+        # conversations there are.
+        with st.container(height=HISTORY_BOX_PX, border=False, key="conversation_list"):
+            history_sidebar(rt, user, conversation_id)
         view = endpoint_and_model(user.id, views)
         presets_box = st.container()  # filled below, once the settings it saves are known
         params = settings_panel()

@@ -42,17 +42,18 @@ def endpoint_and_model(user_id: int, views: list[EndpointView]) -> EndpointView 
         current = view.default_model or (models[0] if models else None)
         state.set_value(state.MODEL, current)
     options = sorted(set(models) | ({current} if current else set()))
-    st.selectbox(
+    picker, refresh = st.columns([6, 1], vertical_alignment="bottom", gap="small")
+    picker.selectbox(
         "Model", options, key=state.MODEL, accept_new_options=True, placeholder="Type a model name",
         help="Listed from GET /models; type any other name and press Enter.",
     )
+    if refresh.button("", key="refresh_models", type="tertiary", icon=":material/refresh:", help="Refresh the models list"):
+        model_ids.clear()
+        st.rerun()
     if problem:
         st.caption(f"Could not list models: {problem} Type the model name instead.")
     elif not models:
         st.caption("The endpoint lists no models: type the model name.")
-    if st.button("Refresh models", key="refresh_models", type="tertiary", icon=":material/refresh:"):
-        model_ids.clear()
-        st.rerun()
     return view
 
 
@@ -96,7 +97,6 @@ def settings_panel() -> ChatParams | None:
             if name == field:
                 show(text)
 
-    st.caption("Parameters left empty are not set: they are left out of the request.")
 
     def section(title: str, expanded: bool = False):  # keyed, so that a refusal can open it
         return st.expander(title, expanded=expanded, key=state.section_key(title), on_change="rerun")
@@ -151,6 +151,7 @@ def settings_panel() -> ChatParams | None:
     for field, text, show in remarks:
         if field not in placed:
             show(text)
+    st.caption("Parameters left empty are not set: they are left out of the request.")
     return params
 
 
@@ -189,10 +190,11 @@ def presets_panel(
 ) -> None:
     """Apply a preset to the settings below, save the current ones under a name, or delete one of yours."""
     by_name = {preset.name: preset for preset in presets}
-    st.selectbox("Preset", list(by_name), index=None, key=state.PRESET_PICK, placeholder="Apply a preset…",
-                 on_change=_apply_preset, args=(by_name,),
-                 help="Sets the parameters (and the system prompt, if the preset has one).")
-    with st.popover("Save settings as a preset", icon=":material/bookmark_add:", use_container_width=True):
+    pick, save = st.columns([4, 1], vertical_alignment="bottom", gap="small")
+    pick.selectbox("Preset", list(by_name), index=None, key=state.PRESET_PICK, placeholder="Apply a preset…",
+                   on_change=_apply_preset, args=(by_name,), label_visibility="collapsed",
+                   help="Sets the parameters (and the system prompt, if the preset has one).")
+    with save.popover("", icon=":material/bookmark_add:", help="Save settings as a preset"):
         name = st.text_input("Preset name", key="preset_name", max_chars=100)
         if st.button("Save preset", key="save_preset", type="primary"):
             problem = on_save(name)
