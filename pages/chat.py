@@ -20,7 +20,6 @@ from services.params import from_form
 from services.attachments import ACCEPTED_TYPES, AttachmentError, read_uploads
 from services.generation import snapshot_of
 from services.models_info import context_note
-from services.new_chat import new_chat_settings
 from services.rendering import escape_markdown
 from ui import scroll, state
 from ui.endpoint_form import first_run
@@ -30,6 +29,7 @@ from ui.messages import (
 from ui.resources import current_user, runtime
 from ui.code_panel import request_code
 from ui.history import conversation_menu, history_sidebar
+from ui.settings_loader import open_settings
 from ui.sidebar import endpoint_and_model, presets_panel, refuse, settings_panel
 
 HISTORY_WINDOW = 20
@@ -50,13 +50,7 @@ conversation, path = conversations.load(rt, user, conversation_id)
 not_found = conversation_id is not None and conversation is None
 if not_found:
     conversation_id = None
-opened = state.settings_need_loading(conversation_id)  # a first load, or another conversation than last run
-preset = state.picked_preset(presets.list_presets(rt, user)) if opened and conversation is None else None
-if opened and conversation is not None:
-    state.load_settings(conversation_id, ChatSettings.of(conversation))
-elif opened:
-    state.load_new_chat(new_chat_settings(state.value(state.ENDPOINT), state.value(state.MODEL) or "", preset),
-                        preset.name if preset else None)
+opened = open_settings(rt, user, conversation_id, conversation)
 
 
 def submit(value: ChatInputValue, settings: ChatSettings | None, errors: dict[str, str]) -> Turn:

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from services.chat import ChatSettings
+from services.drafts import TypedSettings
 from services.params import FORM_DEFAULTS, ChatParams, to_form
 from services.presets import PresetView
 
@@ -105,6 +106,35 @@ def load_settings(conversation_id: int | None, settings: ChatSettings | None) ->
     set_value(SYSTEM_PROMPT, settings.system_prompt)
     for field, value in to_form(settings.params).items():
         set_value(param_key(field), value)
+
+
+def session_is_new() -> bool:
+    """No settings were loaded in this browser session yet (a first visit, a reload)."""
+    return _LOADED not in st.session_state
+
+
+def typed_settings() -> TypedSettings:
+    return TypedSettings(value(ENDPOINT), value(MODEL) or "", value(SYSTEM_PROMPT) or "", form_values())
+
+
+def load_typed(conversation_id: int | None, typed: TypedSettings) -> None:
+    st.session_state[_LOADED] = conversation_id
+    set_value(ENDPOINT, typed.endpoint_id)
+    set_value(MODEL, typed.model or None)
+    set_value(SYSTEM_PROMPT, typed.system_prompt)
+    for field, field_value in typed.form.items():
+        set_value(param_key(field), field_value)
+
+
+_DRAFT_SAVED = "settings_draft_saved"  # (conversation id, TypedSettings) as last written to the database
+
+
+def draft_changed(conversation_id: int | None, typed: TypedSettings) -> bool:
+    """True (once) when the fields hold something other than the draft last saved from this session."""
+    if st.session_state.get(_DRAFT_SAVED) == (conversation_id, typed):
+        return False
+    st.session_state[_DRAFT_SAVED] = (conversation_id, typed)
+    return True
 
 
 _NEW_CHAT_PRESET = "new_chat_preset"  # the preset the open new chat started from (None: the defaults)

@@ -37,6 +37,7 @@ EXPECTED_COLUMNS = {
         "chosen_index", "attachments",
     },
     "presets": {"id", "user_id", "name", "system_prompt", "params", "builtin", "created_at"},
+    "settings_drafts": {"user_id", "conversation_id", "settings", "updated_at"},
 }
 
 

@@ -106,3 +106,15 @@ def test_an_out_of_range_number_is_explained_under_its_field(app: RunningApp, pa
     expect(section.get_by_test_id("stAlert")).to_have_text("temperature: must be between 0 and 2.")
     set_number(page, "n", "0")
     expect(section.get_by_test_id("stAlert").filter(has_text="n:")).to_have_text("n: must be between 1 and 8.")
+
+
+def test_settings_typed_in_a_new_chat_survive_a_reload(app: RunningApp, page: Page) -> None:
+    open_app(page, app.url)
+    set_system_prompt(page, "Answer like a pirate.")
+    sidebar_section(page, "Sampling")
+    set_number(page, "temperature", "0.4")
+
+    page.reload()  # what the user does after "Something went wrong": a new session, empty
+    wait_ready(page)
+    expect(page.locator(SYSTEM_PROMPT)).to_have_value("Answer like a pirate.")
+    expect(page.locator(".st-key-setting_param_temperature input")).to_have_value("0.40")

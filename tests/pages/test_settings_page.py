@@ -67,3 +67,25 @@ def test_a_new_chat_starts_from_the_preset_the_user_picked(configured, open_app)
     assert at.number_input(key=param("max_tokens")).value is None
     assert at.text_area(key="setting_system_prompt").value == "Answer with a single JSON object and nothing else."
     assert any("started from the preset “JSON”" in caption.value for caption in at.main.caption)
+
+
+def test_what_was_typed_in_a_new_chat_comes_back_after_a_reload(configured, open_app):
+    at = open_app()
+    at.text_area(key="setting_system_prompt").set_value("Answer like a pirate.")
+    at.number_input(key=param("temperature")).set_value(0.4)
+    at.text_area(key=param("tools")).set_value('[{"type": "function"')  # half typed: not valid yet
+    at.run()
+
+    reloaded = open_app()  # a new browser session, as after "Something went wrong" and a reload
+    assert reloaded.text_area(key="setting_system_prompt").value == "Answer like a pirate."
+    assert reloaded.number_input(key=param("temperature")).value == 0.4
+    assert reloaded.text_area(key=param("tools")).value == '[{"type": "function"'
+
+
+def test_a_reload_of_a_conversation_keeps_an_unsaved_invalid_edit(configured, open_app):
+    at = send(open_app(), "Hi")
+    at.text_area(key=param("logit_bias")).set_value('{"50256": -1')  # invalid: not saved with the conversation
+    at.run()
+
+    reloaded = open_app(c=at.query_params["c"][0] if isinstance(at.query_params["c"], list) else at.query_params["c"])
+    assert reloaded.text_area(key=param("logit_bias")).value == '{"50256": -1'
