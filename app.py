@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 
 from db.engine import WriteFailed
+from ui import state
 from ui.resources import runtime
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -15,12 +16,15 @@ st.set_page_config(page_title="RelayChat", page_icon="💬", layout="wide")
 runtime()  # migrate and start the shared parts before any page renders
 
 # The page set depends on the user: admin pages will be added here only for admins.
+chat = st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True)
 pages = [
-    st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+    chat,
     st.Page("pages/endpoints.py", title="Endpoints", icon=":material/hub:", url_path="endpoints"),
     st.Page("pages/data.py", title="Import and export", icon=":material/import_export:", url_path="data"),
 ]
 navigation = st.navigation(pages, position="top")
+state.arrive_at("chat" if navigation is chat else navigation.url_path)
+state.keep_settings()  # before any page: a page that does not draw the settings must not lose them
 try:
     navigation.run()
 except WriteFailed as exc:  # the database refused a change: it is not stored, and the page must not claim it is

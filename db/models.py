@@ -179,3 +179,15 @@ class Preset(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SettingsDraft(Base):
+    """The chat settings a user last typed (one row per user), so that a reload or a crash loses none of them."""
+
+    __tablename__ = "settings_drafts"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    # Where they were typed: None for a new chat not saved yet. No foreign key: a deleted chat only makes it stale.
+    conversation_id: Mapped[int | None] = mapped_column(Integer)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -32,9 +32,11 @@ from ui.resources import current_user, runtime
 from ui.code_panel import request_code
 from ui.history import conversation_menu, history_sidebar
 from ui.media import media_gate
-from ui.sidebar import endpoint_and_model, presets_panel, settings_panel
+from ui.settings_loader import open_settings
+from ui.sidebar import endpoint_and_model, presets_panel, refuse, settings_panel
 
 HISTORY_WINDOW = 20
+HISTORY_BOX_PX = 260
 
 rt = runtime()
 user = current_user(rt)
@@ -43,6 +45,8 @@ if not views:
     first_run(rt, user)
     st.stop()
 media = media_gate(rt, user, views)  # which hosts' images and videos load without asking
+state.keep_settings(drawing=True)
+state.reopen_after_other_page()
 conversation_id = state.conversation_id()
 
 conversation, path = conversations.load(rt, user, conversation_id)
@@ -50,17 +54,15 @@ conversation, path = conversations.load(rt, user, conversation_id)
 not_found = conversation_id is not None and conversation is None
 if not_found:
     conversation_id = None
-opened = state.settings_need_loading(conversation_id)  # a first load, or another conversation than last run
-if opened:
-    state.load_settings(conversation_id, ChatSettings.of(conversation) if conversation else None)
+opened = open_settings(rt, user, conversation_id, conversation)
 
 
-def submit(value: ChatInputValue, settings: ChatSettings | None) -> Turn:
+def submit(value: ChatInputValue, settings: ChatSettings | None, errors: dict[str, str]) -> Turn:
     """Send what the input holds; on a refusal put the text back in the input and say why."""
     text = value.text or ""
     try:
         if settings is None:
-            raise ChatError("params", "A parameter in the sidebar is not valid: fix it and send again.")
+            raise ChatError("params", refuse(errors))
         files = read_uploads([(f.name, f.getvalue()) for f in value.files], image_max_side=rt.settings.image_max_side)
         return chat.send_message(rt, user, conversation_id, text, settings, files)
     except (ChatError, AttachmentError) as exc:
@@ -80,9 +82,9 @@ with st.bottom:
 # A submitted message is sent before anything is drawn: the reply starts while the page renders.
 # The settings come from the widgets' values, which the previous run left in the session.
 submitted = state.submitted_message()
-early_params = from_form(state.form_values())[0] if submitted else None
+early_params, early_errors = from_form(state.form_values()) if submitted else (None, {})
 early_settings = state.current_settings(early_params) if early_params else None
-turn = submit(submitted, early_settings) if submitted else None
+turn = submit(submitted, early_settings, early_errors) if submitted else None
 if turn is not None and turn.conversation_id != conversation_id:  # a new conversation: the page shows it from now on
     conversation_id = turn.conversation_id
     conversation = conversations.load(rt, user, conversation_id)[0]
@@ -161,8 +163,10 @@ def open_live_box() -> DeltaGenerator:
 def draw_page(messages: list[Message]) -> Drawn:
     """The sidebar, the title row and the input: everything but the conversation (`messages`, for the token count)."""
     with st.sidebar:
-        history_sidebar(rt, user, conversation_id)
-        st.divider()
+        # The history scrolls in its own box, so the model and the parameters below it stay in view however many
+        # conversations there are.
+        with st.container(height=HISTORY_BOX_PX, border=False, key="conversation_list"):
+            history_sidebar(rt, user, conversation_id)
         view = endpoint_and_model(user.id, views)
         presets_box = st.container()  # filled below, once the settings it saves are known
         params = settings_panel()
@@ -186,6 +190,9 @@ def draw_page(messages: list[Message]) -> Drawn:
     with header:
         if not_found:
             st.warning("Conversation not found: it may have been deleted, or the link is wrong.")
+        notice = state.take_notice("header")
+        if notice:
+            st.success(notice)
         title, menu, code_toggle = st.columns([8, 1, 2], vertical_alignment="bottom")
         title.subheader(escape_markdown(conversation.title) if conversation else NEW_CHAT_TITLE)
         if conversation is not None:
@@ -195,14 +202,18 @@ def draw_page(messages: list[Message]) -> Drawn:
                            on_click=state.toggle_code, icon=":material/code:", type="tertiary")
         if view is not None:
             st.caption(f"POST {view.chat_url}")
+        if conversation is None:
+            started = state.new_chat_preset()
+            st.caption(f"New chat: started from the preset “{escape_markdown(started)}”." if started else
+                       "New chat: started from your defaults (no system prompt, no parameter set).")
         if state.show_code():
             request_code(rt, user, conversation_id, settings)
 
     draft = state.take_draft()
     if draft is not None:
-        state.set_value(state.CHAT_INPUT, draft)
+        state.set_value(state.chat_input_key(), draft)
     with st.bottom:
-        st.chat_input("Message (attach images, text, code or PDF files)", key=state.CHAT_INPUT,
+        st.chat_input("Message (attach images, text, code or PDF files)", key=state.chat_input_key(),
                       accept_file="multiple", file_type=list(ACCEPTED_TYPES))
         drawn = Drawn(settings, st.empty())
     drawn.show_token_count(messages)

@@ -54,9 +54,11 @@ if upload is not None:
             st.error(f"Nothing was imported: RelayChat could not finish the import ({reason}).")
         else:
             count = len(result.conversation_ids)
-            state.notify("import", f"Imported {count} conversation(s) with {result.message_count} message(s).")
-            if count == 1:
-                state.open_conversation(result.conversation_ids[0])
+            imported = f"Imported {count} conversation(s) with {result.message_count} message(s)."
+            if count == 1:  # imported to be read: open it, the notice above its title
+                state.notify("header", imported)
+                st.switch_page("pages/chat.py", query_params={"c": str(result.conversation_ids[0])})
+            state.notify("import", imported)
             st.rerun()
 
 st.subheader("Export everything")

@@ -554,6 +554,15 @@ def to_form(params: ChatParams) -> dict[str, Any]:
     return form
 
 
+# The sidebar's label of a field, where it differs from the API's name.
+FIELD_LABELS = {"extra_body": "extra body", "json_schema": "schema"}
+
+
+def field_message(field: str, reason: str) -> str:
+    """A problem as shown under its field: the field's label first, so it reads alone (and in a summary)."""
+    return f"{FIELD_LABELS.get(field, field)}: {reason}"
+
+
 # Fields whose validity depends on another field's value.
 DEPENDENCIES = {"tool_choice": ("tools",), "json_schema": ("response_format",), "response_format": ("json_schema",)}
 

@@ -16,7 +16,9 @@ from services.params import (
     TOOL_CHOICE_KEYWORDS,
     ChatParams,
     NumberSpec,
+    FIELD_LABELS,
     ParameterError,
+    field_message,
     from_form,
     parse_json_text,
     parse_tools,
@@ -41,28 +43,51 @@ def endpoint_and_model(user_id: int, views: list[EndpointView]) -> EndpointView 
         current = view.default_model or (models[0] if models else None)
         state.set_value(state.MODEL, current)
     options = sorted(set(models) | ({current} if current else set()))
-    st.selectbox(
+    picker, refresh = st.columns([6, 1], vertical_alignment="bottom", gap="small")
+    picker.selectbox(
         "Model", options, key=state.MODEL, accept_new_options=True, placeholder="Type a model name",
         help="Listed from GET /models; type any other name and press Enter.",
     )
+    if refresh.button("", key="refresh_models", type="tertiary", icon=":material/refresh:", help="Refresh the models list"):
+        model_ids.clear()
+        st.rerun()
     if problem:
         st.caption(f"Could not list models: {escape_markdown(problem)} Type the model name instead.")
     elif not models:
         st.caption("The endpoint lists no models: type the model name.")
-    if st.button("Refresh models", key="refresh_models", type="tertiary", icon=":material/refresh:"):
-        model_ids.clear()
-        st.rerun()
     return view
+
+
+# The sidebar's sections and the fields in each, in order.
+SECTIONS = {
+    "Sampling": ("temperature", "top_p", "n", "seed"),
+    "Length and stop": ("max_tokens", "stop"),
+    "Penalties and bias": ("presence_penalty", "frequency_penalty", "logit_bias"),
+    "Output": ("stream", "include_usage", "response_format", "json_schema"),
+    "Tools": ("tools", "tool_choice"),
+    "Advanced": ("user", "extra_body"),
+}
+
+
+def refuse(errors: dict[str, str]) -> str:
+    """Open the section of each invalid field (from the next run on); returns the refusal, which names them."""
+    where = []
+    for section, names in SECTIONS.items():
+        invalid = [FIELD_LABELS.get(field, field) for field in names if field in errors]
+        if invalid:
+            state.open_section(section)
+            where.append(f"{' and '.join(invalid)} (in {section})")
+    return f"Not sent: {', '.join(where) or 'a parameter in the sidebar'} is not valid; fix it and send again."
 
 
 def settings_panel() -> ChatParams | None:
     """System prompt and parameters; returns them validated, or None after showing, next to each field, why not."""
-    st.text_area("System prompt", key=state.SYSTEM_PROMPT, height=100, placeholder="You are a helpful assistant.")
+    st.text_area("System prompt", key=state.SYSTEM_PROMPT, height=100, placeholder="None set (optional): instructions the model reads before every message")
     form = state.form_values()
     # Checked before the fields are drawn (the values are already in the session), so each problem is written
     # right under its field, and a field without one costs no placeholder.
     params, errors = from_form(form)
-    remarks = [(field, reason, st.error) for field, reason in errors.items()]
+    remarks = [(field, field_message(field, reason), st.error) for field, reason in errors.items()]
     remarks += [(field, note, st.info) for field, note in (params.notes() if params else [])]
 
     placed: set[str] = set()
@@ -73,24 +98,26 @@ def settings_panel() -> ChatParams | None:
             if name == field:
                 show(text)
 
-    st.caption("Parameters left empty are not set: they are left out of the request.")
 
-    with st.expander("Sampling", expanded=True):
+    def section(title: str, expanded: bool = False):  # keyed, so that a refusal can open it
+        return st.expander(title, expanded=expanded, key=state.section_key(title), on_change="rerun")
+
+    with section("Sampling", expanded=True):
         for name in ("temperature", "top_p", "n", "seed"):
             _number(SPECS[name])
             remark(name)
-    with st.expander("Length and stop"):
+    with section("Length and stop"):
         _number(SPECS["max_tokens"])
         remark("max_tokens")
         st.text_area("stop", key=state.param_key("stop"), height=80, help=HELP["stop"], placeholder="one sequence per line")
         remark("stop")
-    with st.expander("Penalties and bias"):
+    with section("Penalties and bias"):
         for name in ("presence_penalty", "frequency_penalty"):
             _number(SPECS[name])
             remark(name)
         st.text_area("logit_bias", key=state.param_key("logit_bias"), height=80, help=HELP["logit_bias"], placeholder='{"50256": -100}')
         remark("logit_bias")
-    with st.expander("Output", expanded=form["response_format"] is not None):
+    with section("Output", expanded=form["response_format"] is not None):
         st.toggle("stream", key=state.param_key("stream"), help="Show the answer token by token as it is generated.")
         st.toggle("include usage", key=state.param_key("include_usage"), help=HELP["include_usage"], disabled=not form["stream"])
         spec = SPECS["response_format"]
@@ -102,7 +129,7 @@ def settings_panel() -> ChatParams | None:
             st.text_area("schema", key=state.param_key("json_schema"), height=160, help=HELP["json_schema"],
                          placeholder='{"type": "object", "properties": {…}}')
         remark("json_schema")
-    with st.expander("Tools", expanded=bool(form["tools"])):
+    with section("Tools", expanded=bool(form["tools"])):
         st.text_area("tools", key=state.param_key("tools"), height=160, help=HELP["tools"], placeholder="[]")
         remark("tools")
         notice = state.take_notice("tools")
@@ -115,7 +142,7 @@ def settings_panel() -> ChatParams | None:
         st.selectbox("tool_choice", [*TOOL_CHOICE_KEYWORDS, *names], index=None, key=state.param_key("tool_choice"),
                      placeholder="not set", help=HELP["tool_choice"], disabled=not names)
         remark("tool_choice")
-    with st.expander("Advanced"):
+    with section("Advanced"):
         st.text_input("user", key=state.param_key("user"), help=HELP["user"])
         remark("user")
         st.text_area("extra body", key=state.param_key("extra_body"), height=100, help=HELP["extra_body"],
@@ -125,16 +152,16 @@ def settings_panel() -> ChatParams | None:
     for field, text, show in remarks:
         if field not in placed:
             show(text)
+    st.caption("Parameters left empty are not set: they are left out of the request.")
     return params
 
 
 def _number(spec: NumberSpec) -> None:
     is_int = spec.kind == "int"
-    bounded = spec.name != "seed"  # seeds span int64, beyond what a browser number holds exactly
+    # No min/max: the browser would refuse an out-of-range number with a bare "!" and never send it, so no message
+    # could say what is allowed. The value is checked with the others and explained under the field.
     st.number_input(
         spec.name,
-        min_value=(int(spec.minimum) if is_int else spec.minimum) if bounded else None,
-        max_value=(int(spec.maximum) if is_int else spec.maximum) if bounded and spec.maximum is not None else None,
         step=int(spec.step) if is_int else spec.step,
         value=None,  # lets the field be cleared, i.e. unset
         key=state.param_key(spec.name),
@@ -164,10 +191,11 @@ def presets_panel(
 ) -> None:
     """Apply a preset to the settings below, save the current ones under a name, or delete one of yours."""
     by_name = {preset.name: preset for preset in presets}
-    st.selectbox("Preset", list(by_name), index=None, key=state.PRESET_PICK, placeholder="Apply a preset…",
-                 on_change=_apply_preset, args=(by_name,),
-                 help="Sets the parameters (and the system prompt, if the preset has one).")
-    with st.popover("Save settings as a preset", icon=":material/bookmark_add:", use_container_width=True):
+    pick, save = st.columns([4, 1], vertical_alignment="bottom", gap="small")
+    pick.selectbox("Preset", list(by_name), index=None, key=state.PRESET_PICK, placeholder="Apply a preset…",
+                   on_change=_apply_preset, args=(by_name,), label_visibility="collapsed",
+                   help="Sets the parameters (and the system prompt, if the preset has one).")
+    with save.popover("", icon=":material/bookmark_add:", help="Save settings as a preset"):
         name = st.text_input("Preset name", key="preset_name", max_chars=100)
         if st.button("Save preset", key="save_preset", type="primary"):
             problem = on_save(name)

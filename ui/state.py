@@ -8,7 +8,9 @@ import streamlit as st
 
 from services import ids
 from services.chat import ChatSettings
+from services.drafts import TypedSettings
 from services.params import FORM_DEFAULTS, ChatParams, to_form
+from services.presets import PresetView
 
 # Widget keys of the chat settings; the sidebar widgets are created with these keys.
 ENDPOINT = "setting_endpoint"
@@ -19,7 +21,10 @@ PARAM_PREFIX = "setting_param_"
 CHAT_INPUT = "chat_input"
 PRESET_PICK = "preset_pick"
 _CONVERSATION = "conversation_id"  # the open conversation; None = a new chat not saved yet
-_LOADED = "settings_loaded_for"  # which conversation the setting widgets were filled from
+_LOADED = "settings_loaded_for"  # which conversation the settings were filled from
+# The settings' values, kept apart from the widgets' keys: Streamlit deletes the keys of widgets that a run does not
+# draw (any other page), and the settings must come back as the user left them.
+_KEPT = "settings_kept"
 _NOTICE = "notice"  # (where, text): a message to show once, next to where it belongs
 _DRAFT = "draft_message"  # a message that could not be sent, offered back to the user
 _LIST_LIMIT = "conversation_list_limit"
@@ -28,6 +33,26 @@ _UNSET = object()
 
 def param_key(name: str) -> str:
     return PARAM_PREFIX + name
+
+
+_PAGE_SHOWN = "page_shown"  # (the previous run's page, this run's page)
+
+
+def arrive_at(page: str) -> None:
+    """app.py tells which page this run shows."""
+    st.session_state[_PAGE_SHOWN] = (st.session_state.get(_PAGE_SHOWN, (None, None))[1], page)
+
+
+def came_from_another_page() -> bool:
+    """This run shows the chat and the previous one another page (False for a session's first run)."""
+    before, now = st.session_state.get(_PAGE_SHOWN, (None, None))
+    return before is not None and before != now
+
+
+def reopen_after_other_page() -> None:
+    """Back on the chat from another page, whose links carry no ?c=: the conversation the user was in opens again."""
+    if came_from_another_page() and "c" not in st.query_params and st.session_state.get(_CONVERSATION) is not None:
+        st.query_params["c"] = str(st.session_state[_CONVERSATION])
 
 
 def conversation_id() -> int | None:
@@ -50,21 +75,87 @@ def open_conversation(conversation_id: int | None) -> None:
         st.query_params["c"] = str(conversation_id)
 
 
+def _setting_keys() -> tuple[str, ...]:
+    return (ENDPOINT, MODEL, SYSTEM_PROMPT, *(param_key(field) for field in FORM_DEFAULTS))
+
+
+def keep_settings(*, drawing: bool = False) -> None:
+    """Call first in every run, on every page: keeps what the setting widgets hold, and gives back to widgets whose
+    keys Streamlit deleted (after another page) the values they had. `drawing`: this run draws the widgets. A key
+    given back on another page no longer counts as a change when the widget is drawn, and the browser would show
+    the widget's default: so the first run drawing them after another page gives every value back anew."""
+    kept = st.session_state.setdefault(_KEPT, {})
+    for key in _setting_keys():
+        if key in st.session_state and not (drawing and came_from_another_page()):
+            kept[key] = st.session_state[key]
+        elif key in kept:
+            st.session_state[key] = kept[key]
+
+
 def settings_need_loading(conversation_id: int | None) -> bool:
     """True when the widgets still show another conversation's settings."""
     return st.session_state.get(_LOADED, _UNSET) != conversation_id
 
 
 def load_settings(conversation_id: int | None, settings: ChatSettings | None) -> None:
-    """Fill the setting widgets from a conversation (None keeps the current values, e.g. for a new chat)."""
+    """Fill the setting widgets from a conversation's settings (None keeps the current values)."""
     st.session_state[_LOADED] = conversation_id
     if settings is None:
         return
-    st.session_state[ENDPOINT] = settings.endpoint_id
-    st.session_state[MODEL] = settings.model or None
-    st.session_state[SYSTEM_PROMPT] = settings.system_prompt
+    set_value(ENDPOINT, settings.endpoint_id)
+    set_value(MODEL, settings.model or None)
+    set_value(SYSTEM_PROMPT, settings.system_prompt)
     for field, value in to_form(settings.params).items():
-        st.session_state[param_key(field)] = value
+        set_value(param_key(field), value)
+
+
+def session_is_new() -> bool:
+    """No settings were loaded in this browser session yet (a first visit, a reload)."""
+    return _LOADED not in st.session_state
+
+
+def typed_settings() -> TypedSettings:
+    return TypedSettings(value(ENDPOINT), value(MODEL) or "", value(SYSTEM_PROMPT) or "", form_values())
+
+
+def load_typed(conversation_id: int | None, typed: TypedSettings) -> None:
+    st.session_state[_LOADED] = conversation_id
+    set_value(ENDPOINT, typed.endpoint_id)
+    set_value(MODEL, typed.model or None)
+    set_value(SYSTEM_PROMPT, typed.system_prompt)
+    for field, field_value in typed.form.items():
+        set_value(param_key(field), field_value)
+
+
+_DRAFT_SAVED = "settings_draft_saved"  # (conversation id, TypedSettings) as last written to the database
+
+
+def draft_changed(conversation_id: int | None, typed: TypedSettings) -> bool:
+    """True (once) when the fields hold something other than the draft last saved from this session."""
+    if st.session_state.get(_DRAFT_SAVED) == (conversation_id, typed):
+        return False
+    st.session_state[_DRAFT_SAVED] = (conversation_id, typed)
+    return True
+
+
+_NEW_CHAT_PRESET = "new_chat_preset"  # the preset the open new chat started from (None: the defaults)
+
+
+def load_new_chat(settings: ChatSettings, preset_name: str | None) -> None:
+    load_settings(None, settings)
+    st.session_state[_NEW_CHAT_PRESET] = preset_name
+
+
+def new_chat_preset() -> str | None:
+    return st.session_state.get(_NEW_CHAT_PRESET)
+
+
+def section_key(title: str) -> str:
+    return "section_" + "_".join(title.lower().split())
+
+
+def open_section(title: str) -> None:
+    st.session_state[section_key(title)] = True
 
 
 def value(key: str) -> Any:
@@ -74,12 +165,15 @@ def value(key: str) -> Any:
 
 def set_value(key: str, value: Any) -> None:
     st.session_state[key] = value
+    if key in _setting_keys():
+        st.session_state.setdefault(_KEPT, {})[key] = value
 
 
 def form_values() -> dict[str, Any]:
     """The parameter widgets' values as typed (validated by services.params.from_form); defaults filled in."""
     for field, default in FORM_DEFAULTS.items():
-        st.session_state.setdefault(param_key(field), default)
+        if param_key(field) not in st.session_state:
+            set_value(param_key(field), default)
     return {field: st.session_state[param_key(field)] for field in FORM_DEFAULTS}
 
 
@@ -104,8 +198,18 @@ def take_notice(where: str) -> str | None:
     return None
 
 
+_INPUT_KEY = "chat_input_key"  # which of two keys the chat input has
+
+
+def chat_input_key() -> str:
+    return st.session_state.get(_INPUT_KEY, CHAT_INPUT)
+
+
 def keep_draft(text: str) -> None:
     st.session_state[_DRAFT] = text
+    # The browser fills the chat input only with a value other than the one it was last given, so a message refused
+    # twice came back empty. Under the other key the input is a new one, which takes any value.
+    st.session_state[_INPUT_KEY] = CHAT_INPUT + "_again" if chat_input_key() == CHAT_INPUT else CHAT_INPUT
 
 
 def take_draft() -> str | None:
@@ -151,12 +255,17 @@ def toggle_code() -> None:
     st.session_state[_SHOW_CODE] = not show_code()
 
 
+def picked_preset(presets: list[PresetView]) -> PresetView | None:
+    """The preset the user last applied from the picker, if it is still there."""
+    return next((preset for preset in presets if preset.name == st.session_state.get(PRESET_PICK)), None)
+
+
 def apply_preset(system_prompt: str | None, params: ChatParams) -> None:
     """Put a preset's values into the setting widgets (call from a callback, before they render)."""
     if system_prompt is not None:
-        st.session_state[SYSTEM_PROMPT] = system_prompt
+        set_value(SYSTEM_PROMPT, system_prompt)
     for field, value in to_form(params).items():
-        st.session_state[param_key(field)] = value
+        set_value(param_key(field), value)
 
 
 _DELETED = "recently_deleted"  # (id, title) of the conversation that Undo would restore
@@ -204,7 +313,7 @@ def next_live_slot() -> int:
 
 def submitted_message() -> Any:
     """What the chat input sent in the click that started this run (a ChatInputValue), else None."""
-    value = st.session_state.get(CHAT_INPUT)
+    value = st.session_state.get(chat_input_key())
     return value if value and (getattr(value, "text", None) or getattr(value, "files", None)) else None
 
 

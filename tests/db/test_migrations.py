@@ -38,6 +38,7 @@ EXPECTED_COLUMNS = {
     },
     "presets": {"id", "user_id", "name", "system_prompt", "params", "builtin", "created_at"},
     "media_hosts": {"id", "user_id", "host", "created_at"},
+    "settings_drafts": {"user_id", "conversation_id", "settings", "updated_at"},
 }
 
 

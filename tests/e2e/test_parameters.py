@@ -69,7 +69,7 @@ def test_invalid_logit_bias_is_explained_and_not_sent(app: RunningApp, page: Pag
     page.get_by_test_id("stChatInputSubmitButton").click()
 
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_test_id("stAlert")).to_contain_text("A parameter in the sidebar is not valid")
+    expect(main.get_by_test_id("stAlert")).to_contain_text("Not sent: logit_bias (in Penalties and bias) is not valid")
     expect(page.get_by_test_id("stChatInputTextArea")).to_have_value("Will this be sent?")
     expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
     assert fake_openai.chat_bodies == []

@@ -53,7 +53,7 @@ def test_parameters_are_sent_saved_and_restored(configured, open_app):
     assert body["temperature"] == 0.7 and body["max_tokens"] == 64 and "top_p" not in body
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
 
-    # A new chat starts from the current settings; changing them does not touch the first conversation.
+    # A new chat starts from the defaults; what is sent there does not touch the first conversation.
     at.button(key="new_chat").click().run()
     at.number_input(key="setting_param_temperature").set_value(None).run()
     send(at, "Second chat")
@@ -102,7 +102,7 @@ def test_unset_model_refuses_to_send_and_keeps_the_message(configured, open_app,
 
     assert not configured.chat_bodies, "nothing is sent without a model"
     assert any("model" in error.value.lower() for error in at.error)
-    assert at.session_state["chat_input"] == "Will this go?" or at.chat_input[0].value == "Will this go?"
+    assert at.chat_input[0].proto.value == "Will this go?"
     with runtime_db().read() as session:
         assert session.scalar(select(Conversation)) is None
 

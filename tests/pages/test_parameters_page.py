@@ -61,14 +61,14 @@ def test_an_invalid_value_is_explained_next_to_its_field_and_not_sent(configured
     assert error_next_to(at, param(field)) is None
 
     at.text_area(key=param(field)).set_value(value).run()
-    assert error_next_to(at, param(field)) == reason
+    assert error_next_to(at, param(field)) == f"{field}: {reason}"
     send(at, "Will this be sent?")
 
     assert len(configured.chat_bodies) == 1, "nothing reaches the endpoint"
     assert (message_count(), texts(at)) == before, "the conversation is unchanged"
     assert any("not valid" in error.value for error in at.main.error)
     assert typed_message(at) == "Will this be sent?"
-    assert error_next_to(at, param(field)) == reason
+    assert error_next_to(at, param(field)) == f"{field}: {reason}"
 
 
 def test_several_parameters_are_sent_exactly(configured, open_app):
