@@ -22,6 +22,7 @@ from services.generation import TITLE_INSTRUCTION, GenerationJob
 from services.keys import KeyBox
 from services.params import ChatParams, MaxTokensField, ParameterError, build_chat_body
 from services.runtime import Runtime
+from services.sent_request import recorded_request
 
 log = logging.getLogger("relaychat.chat")
 
@@ -210,7 +211,7 @@ def _start_reply(
         parent_id=parent.id,
         model=settings.model,
         status="streaming",
-        request={key: value for key, value in body.items() if key != "messages"},
+        request=recorded_request(body),
     )
     first_reply = parent.role == "user" and parent.parent_id is None
     title_body = _title_body(endpoint, parent.content) if first_reply and endpoint.title_model else None
@@ -323,19 +324,24 @@ def continue_reply(runtime: Runtime, user: User, message_id: int, settings: Chat
     The request ends with the cut reply and CONTINUE_PROMPT as a user turn (a valid body for every endpoint: an
     assistant message may not be last for many); that instruction is sent, not saved."""
     _check(settings)
-    with runtime.db.write() as session:
-        message = repository.get_message(session, user, message_id)
-        if message is None or message.role != "assistant":
-            raise ChatError("message", "That reply no longer exists.")
-        conversation = message.conversation
-        endpoint = _save_settings(session, user, conversation, settings)
-        access = endpoint_access(endpoint, runtime.keybox)
-        conversation.current_leaf_id = message.id
-        session.flush()
-        body = _request_body(endpoint, settings, repository.message_path(session, conversation), CONTINUE_PROMPT)
-        job = GenerationJob(message.id, conversation.id, endpoint.id, access, body,
-                            continues=message.content or "", continues_reasoning=message.reasoning or "")
-        message.status, message.finish_reason, message.error = "streaming", None, None
-        message.updated_at = utcnow()  # a fresh stream, not a stale one to mark interrupted
+    try:
+        with runtime.db.write() as session:
+            message = repository.get_message(session, user, message_id)
+            if message is None or message.role != "assistant":
+                raise ChatError("message", "That reply no longer exists.")
+            if message.status == "streaming" or message.finish_reason != "length":  # a second click, another tab
+                raise ChatError("message", "That reply is already being continued.")
+            conversation = message.conversation
+            endpoint = _save_settings(session, user, conversation, settings)
+            access = endpoint_access(endpoint, runtime.keybox)
+            conversation.current_leaf_id = message.id
+            session.flush()
+            body = _request_body(endpoint, settings, repository.message_path(session, conversation), CONTINUE_PROMPT)
+            job = GenerationJob(message.id, conversation.id, endpoint.id, access, body,
+                                continues=message.content or "", continues_reasoning=message.reasoning or "")
+            message.status, message.finish_reason, message.error = "streaming", None, None
+            message.updated_at = utcnow()  # a fresh stream, not a stale one to mark interrupted
+    except WriteFailed as exc:
+        raise ChatError("message", f"Nothing was sent: {exc}.") from exc
     runtime.registry.start(job)  # after the commit: the worker reads the saved rows
     return Turn(conversation.id, message.id)

@@ -330,3 +330,16 @@ def test_continue_of_another_users_reply_is_refused(runtime, fake_openai):
     with pytest.raises(ChatError, match="no longer exists"):
         continue_reply(runtime, other, turn.assistant_message_id, settings(runtime))
     assert finished(runtime, turn.assistant_message_id).content == "Once upon a"
+
+
+def test_continue_clicked_twice_starts_one_request(runtime, fake_openai):
+    user = local_user(runtime)
+    fake_openai.enqueue(Reply(content="Once upon a", finish_reason="length"),
+                        Reply(content=[" time,", " there", " was"], delay=0.3))
+    turn = send_message(runtime, user, None, "Tell me a story", settings(runtime, max_tokens=3))
+    cut = finished(runtime, turn.assistant_message_id)
+    continue_reply(runtime, user, cut.id, settings(runtime))
+    with pytest.raises(ChatError, match="already being continued"):
+        continue_reply(runtime, user, cut.id, settings(runtime))  # the button is still on the page: a double click
+    assert finished(runtime, cut.id).content == "Once upon a time, there was"
+    assert len(fake_openai.chat_bodies) == 2
