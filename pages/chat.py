@@ -32,7 +32,7 @@ from ui.resources import current_user, runtime
 from ui.code_panel import request_code
 from ui.history import conversation_menu, history_sidebar
 from ui.media import media_gate
-from ui.settings_loader import open_settings
+from ui.settings_loader import move_draft, open_settings
 from ui.sidebar import endpoint_and_model, presets_panel, refuse, settings_panel
 
 HISTORY_WINDOW = 20
@@ -90,6 +90,7 @@ if turn is not None and turn.conversation_id != conversation_id:  # a new conver
     conversation = conversations.load(rt, user, conversation_id)[0]
     state.open_conversation(conversation_id)
     state.load_settings(conversation_id, None)
+    move_draft(rt, user, conversation_id)
 
 
 def act(settings: ChatSettings | None, action: Callable[[], object]) -> None:
@@ -212,6 +213,7 @@ def draw_page(messages: list[Message]) -> Drawn:
     draft = state.take_draft()
     if draft is not None:
         state.set_value(state.chat_input_key(), draft)
+    state.chat_input_for(conversation_id)
     with st.bottom:
         st.chat_input("Message (attach images, text, code or PDF files)", key=state.chat_input_key(),
                       accept_file="multiple", file_type=list(ACCEPTED_TYPES))

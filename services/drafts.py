@@ -6,12 +6,16 @@ the draft gives back what was typed (a conversation's saved settings hold only v
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from db.engine import WriteFailed
 from db.models import SettingsDraft, User, utcnow
 from services.params import FORM_DEFAULTS, SPECS, NumberSpec
 from services.runtime import Runtime
+
+log = logging.getLogger("relaychat.drafts")
 
 
 @dataclass(frozen=True)
@@ -53,15 +57,22 @@ def _fits(field: str, value: Any) -> bool:
     return type(value) is type(FORM_DEFAULTS[field])
 
 
-def save_draft(runtime: Runtime, user: User, conversation_id: int | None, typed: TypedSettings) -> None:
-    with runtime.db.write() as session:
-        draft = session.get(SettingsDraft, user.id)
-        if draft is None:
-            draft = SettingsDraft(user_id=user.id)
-            session.add(draft)
-        draft.conversation_id = conversation_id
-        draft.settings = typed.to_json()
-        draft.updated_at = utcnow()
+def save_draft(runtime: Runtime, user: User, conversation_id: int | None, typed: TypedSettings) -> bool:
+    """Keep what was typed; False when the database refused (busy, full). A draft is a best-effort copy: it must
+    never take the page down, nor a message sent in the same run."""
+    try:
+        with runtime.db.write() as session:
+            draft = session.get(SettingsDraft, user.id)
+            if draft is None:
+                draft = SettingsDraft(user_id=user.id)
+                session.add(draft)
+            draft.conversation_id = conversation_id
+            draft.settings = typed.to_json()
+            draft.updated_at = utcnow()
+    except WriteFailed as exc:
+        log.warning("the settings draft was not saved: %s", exc)
+        return False
+    return True
 
 
 def draft_for(runtime: Runtime, user: User, conversation_id: int | None) -> TypedSettings | None:

@@ -32,9 +32,9 @@ def active_style(conversation_id: int) -> str:
 
 
 def history_sidebar(rt: Runtime, user: User, current: int | None) -> None:
-    if st.button("New chat", icon=":material/add:", use_container_width=True, key="new_chat"):
-        state.open_conversation(None)
-        st.rerun()
+    # A callback: it runs before the page, so a message sent in the same rerun goes to the new chat.
+    st.button("New chat", icon=":material/add:", use_container_width=True, key="new_chat",
+              on_click=state.open_conversation, args=(None,))
     query = st.text_input("Search", key="history_query", placeholder="Search conversations", icon=":material/search:",
                           label_visibility="collapsed")
     if query.strip():
@@ -55,13 +55,12 @@ def history_sidebar(rt: Runtime, user: User, current: int | None) -> None:
     for item in items:
         selected = item.id == current
         live = item.id in streaming and not selected
-        if st.button(
+        st.button(
             escape_markdown(item.title or "Untitled"), key=f"open_{item.id}", use_container_width=True,
             type="tertiary", help="Still answering" if live else None,
             icon=":material/progress_activity:" if live else ":material/push_pin:" if item.pinned else None,
-        ) and not selected:
-            state.open_conversation(item.id)
-            st.rerun()
+            on_click=None if selected else state.open_conversation, args=(item.id,),
+        )
     if more and st.button("Show more", key="more_conversations", type="tertiary", icon=":material/expand_more:"):
         state.show_more(PAGE)
         st.rerun()
@@ -73,9 +72,8 @@ def search_results(rt: Runtime, user: User, query: str) -> None:
     if not hits:
         st.caption("No conversation matches.")
     for number, hit in enumerate(hits):
-        if st.button(escape_markdown(hit.title or "Untitled"), key=f"hit_{number}", use_container_width=True, type="tertiary"):
-            state.open_conversation(hit.conversation_id)
-            st.rerun()
+        st.button(escape_markdown(hit.title or "Untitled"), key=f"hit_{number}", use_container_width=True, type="tertiary",
+                  on_click=state.open_conversation, args=(hit.conversation_id,))
         snippet = "".join(snippet_markdown(s.text, s.is_match) for s in hit.snippet).strip()
         if snippet:
             st.caption(snippet)

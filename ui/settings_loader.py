@@ -9,7 +9,6 @@ from services.new_chat import new_chat_settings
 from services.runtime import Runtime
 from ui import state
 
-
 def open_settings(rt: Runtime, user: User, conversation_id: int | None, conversation: Conversation | None) -> bool:
     """Fill the fields when another conversation (or a new chat) opens, and keep what they hold as the user's
     draft, before anything is drawn: a reload after a crash gives back what was typed. True when the fields were
@@ -26,5 +25,17 @@ def open_settings(rt: Runtime, user: User, conversation_id: int | None, conversa
                             preset.name if preset else None)
     typed = state.typed_settings()
     if state.draft_changed(conversation_id, typed):
-        drafts.save_draft(rt, user, conversation_id, typed)
+        _save_draft(rt, user, conversation_id, typed)
     return opened
+
+
+def move_draft(rt: Runtime, user: User, conversation_id: int) -> None:
+    """A new chat's first message made it a conversation: its draft now belongs to that conversation."""
+    typed = state.typed_settings()
+    if state.draft_changed(conversation_id, typed):
+        _save_draft(rt, user, conversation_id, typed)
+
+
+def _save_draft(rt: Runtime, user: User, conversation_id: int | None, typed: drafts.TypedSettings) -> None:
+    if not drafts.save_draft(rt, user, conversation_id, typed):
+        state.forget_draft_saved()  # tried again on the next run

@@ -55,12 +55,24 @@ def reopen_after_other_page() -> None:
         st.query_params["c"] = str(st.session_state[_CONVERSATION])
 
 
+_INPUT_FOR = "chat_input_for"  # the conversation the chat input was last drawn for (or switched to)
+
+
+def chat_input_for(conversation_id: int | None) -> None:
+    st.session_state[_INPUT_FOR] = conversation_id
+
+
 def conversation_id() -> int | None:
     """The open conversation, following the URL (?c=ID) so reload, back and bookmarks land on it."""
     raw = st.query_params.get("c")
     wanted = ids.parse_id(raw)
     if raw and wanted is None:  # a malformed id (20 digits, "١٢"…) reads as one that was deleted
         wanted = ids.NO_ROW
+    if submitted_message() is not None and _INPUT_FOR in st.session_state and wanted != st.session_state[_INPUT_FOR]:
+        # A message typed under another conversation than the URL names: the browser sent a URL this session has
+        # already replaced (New chat, a pick in the sidebar). The message goes where it was typed.
+        open_conversation(st.session_state[_INPUT_FOR])
+        return st.session_state[_CONVERSATION]
     if wanted != st.session_state.get(_CONVERSATION, _UNSET):
         st.session_state[_CONVERSATION] = wanted
     return st.session_state[_CONVERSATION]
@@ -68,6 +80,7 @@ def conversation_id() -> int | None:
 
 def open_conversation(conversation_id: int | None) -> None:
     st.session_state[_CONVERSATION] = conversation_id
+    st.session_state[_INPUT_FOR] = conversation_id  # what is typed from now on is for it
     st.session_state.pop(_HISTORY, None)
     if conversation_id is None:
         st.query_params.pop("c", None)
@@ -136,6 +149,10 @@ def draft_changed(conversation_id: int | None, typed: TypedSettings) -> bool:
         return False
     st.session_state[_DRAFT_SAVED] = (conversation_id, typed)
     return True
+
+
+def forget_draft_saved() -> None:
+    st.session_state.pop(_DRAFT_SAVED, None)
 
 
 _NEW_CHAT_PRESET = "new_chat_preset"  # the preset the open new chat started from (None: the defaults)

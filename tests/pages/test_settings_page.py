@@ -89,3 +89,14 @@ def test_a_reload_of_a_conversation_keeps_an_unsaved_invalid_edit(configured, op
 
     reloaded = open_app(c=at.query_params["c"][0] if isinstance(at.query_params["c"], list) else at.query_params["c"])
     assert reloaded.text_area(key=param("logit_bias")).value == '{"50256": -1'
+
+
+def test_a_fresh_visit_after_a_new_chat_was_sent_starts_from_the_defaults(configured, open_app):
+    at = open_app()
+    at.text_area(key="setting_system_prompt").set_value("Answer like a pirate.")
+    at.number_input(key="setting_param_max_tokens").set_value(50)
+    at.run()
+    send(at, "Ahoy")  # the new chat becomes conversation 1, with these settings
+    fresh = open_app()  # a reload of "/", a bookmark, a second tab: a new chat
+    assert fresh.text_area(key="setting_system_prompt").value == ""
+    assert fresh.number_input(key="setting_param_max_tokens").value is None
