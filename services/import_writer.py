@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, text, update
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("relaychat.import")
 
 BATCH_MESSAGES = 2_000  # ~0.1 s of writing: the longest another writer waits for an import
+HIDDEN_WHILE_IMPORTING = timedelta(days=1)
 _ID_CHUNK = 500  # ids per IN (…) list, well below SQLite's bound on variables
 _COLUMNS = tuple(column.key for column in Message.__table__.columns)
 
@@ -35,7 +36,9 @@ _COLUMNS = tuple(column.key for column in Message.__table__.columns)
 def save_conversations(db: Database, user: User, drafts: Sequence[_DraftConversation]) -> list[int]:
     """Insert the drafts in batches; returns the new conversations' ids in file order. On any failure the
     conversations written so far are removed again and the error is raised."""
-    hidden_at = utcnow()
+    # Dated ahead: the purge of deleted conversations (older than its undo window) must not take an import that
+    # runs long; one that died halfway is purged once this has passed.
+    hidden_at = utcnow() + HIDDEN_WHILE_IMPORTING
     with db.read() as session:
         endpoints = repository.list_endpoints(session, user)
     conversation_ids: list[int | None] = [None] * len(drafts)

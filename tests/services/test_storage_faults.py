@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from sqlalchemy import event, func, select
 import db.engine
 from db import repository
 from db.engine import Database, WriteFailed
-from db.models import Conversation, Message, User
+from db.models import Conversation, Message, User, utcnow
 from services import history, import_writer
 from services.chat import ChatError, ChatSettings, retry, save_settings, send_message
 from services.runtime import Runtime, start_runtime
@@ -238,6 +239,28 @@ def test_a_large_import_lets_other_writers_in_between_its_batches(db, alice, bob
         last = repository.list_conversations(session, alice, limit=1)[0]
         path = repository.message_path(session, last)
     assert len(path) == messages_each and path[-1].content == f"message {messages_each} of conversation {conversations}"
+
+
+def test_an_import_that_outlasts_the_undo_window_is_not_purged_halfway(db, alice):
+    # Another user's Delete purges every conversation deleted longer ago than the undo window; an import's hidden
+    # conversations must not count as such however long it runs.
+    purged: list[int] = []
+
+    @event.listens_for(db._sessions, "after_commit")
+    def _purge_between_batches(session):  # type: ignore[no-untyped-def]
+        if threading.current_thread() is not importer or len(purged) > 3:
+            return
+        with db.write() as other:
+            purged.append(repository.purge_deleted(other, older_than=utcnow() + timedelta(minutes=10)))
+
+    importer = threading.current_thread()
+    try:
+        result = history.import_file(db, alice, backup(1, 5_000), "backup.json")
+    finally:
+        event.remove(db._sessions, "after_commit", _purge_between_batches)
+
+    assert purged and not any(purged)
+    assert visible_counts(db, alice) == (1, 5_000) and result.message_count == 5_000
 
 
 def test_an_import_that_runs_out_of_disk_halfway_leaves_nothing(tmp_path, monkeypatch):
