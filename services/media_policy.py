@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from db import media_hosts
+from db.engine import WriteFailed
 from db.models import User
 
 if TYPE_CHECKING:  # services.runtime reads the settings, which use parse_hosts below
@@ -88,7 +89,12 @@ def media_policy(runtime: Runtime, user: User, endpoint_urls: Iterable[str], loa
     )
 
 
-def always_load_from(runtime: Runtime, user: User, host: str) -> None:
-    """Remember that this user's replies may load media from `host` without asking."""
-    with runtime.db.write() as session:
-        media_hosts.add_host(session, user, host.strip().lower())
+def always_load_from(runtime: Runtime, user: User, host: str) -> str | None:
+    """Remember that this user's replies may load media from `host` without asking; why not, when the database
+    refused (busy, full)."""
+    try:
+        with runtime.db.write() as session:
+            media_hosts.add_host(session, user, host.strip().lower())
+    except WriteFailed as exc:
+        return f"{host} was not remembered: {exc}."
+    return None

@@ -72,4 +72,10 @@ def _placeholder(media: Media, allow_remote_images: ImagePolicy, key: str) -> No
 def media_gate(rt: Runtime, user: User, views: Iterable[EndpointView]) -> MediaGate:
     """This reader's gate for this run: their endpoints' hosts, the operator's, theirs, and what they clicked."""
     policy = media_policy(rt, user, [view.base_url for view in views], state.loaded_media())
-    return MediaGate(policy, lambda host: always_load_from(rt, user, host))
+    return MediaGate(policy, lambda host: _always_load_from(rt, user, host))
+
+
+def _always_load_from(rt: Runtime, user: User, host: str) -> None:
+    problem = always_load_from(rt, user, host)
+    if problem:
+        state.notify("chat", problem)

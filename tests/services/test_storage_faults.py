@@ -25,6 +25,7 @@ from db.engine import Database, WriteFailed
 from db.models import Conversation, Message, User, utcnow
 from services import history, import_writer
 from services.chat import ChatError, ChatSettings, retry, save_settings, send_message
+from services.media_policy import always_load_from
 from services.runtime import Runtime, start_runtime
 from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI, Reply
@@ -180,6 +181,14 @@ def test_settings_that_cannot_be_saved_do_not_break_the_page(runtime, fake_opena
 
 
 # --- imports write in short batches -------------------------------------------------------------------------
+
+
+def test_always_load_from_a_host_while_locked_says_it_was_not_remembered(runtime, sqlite_path):
+    user = local_user(runtime)
+    with write_lock(sqlite_path):
+        problem = always_load_from(runtime, user, "cdn.example.com")
+    assert problem and "cdn.example.com was not remembered" in problem and "busy" in problem
+    assert always_load_from(runtime, user, "cdn.example.com") is None  # once the lock is gone
 
 
 def backup(conversations: int, messages_each: int) -> bytes:
