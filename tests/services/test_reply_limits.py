@@ -19,22 +19,36 @@ from tests.fake_openai import FakeOpenAI, Reply
 from tests.services.replies import finished, local_user
 
 MB = 1024 * 1024
-LIMITS = ReplyLimits(max_bytes=MB // 4, max_tokens=500, deadline=4.0)
-TIMEOUTS = Timeouts(connect=2.0, first_token=1.5, idle=1.5)
+LIMITS = ReplyLimits(max_bytes=MB // 4, max_tokens=500, deadline=120.0)
+# Generous timeouts for the size and token tests (a loaded machine makes a 20 MB line slow to arrive), short ones
+# for the tests of time itself.
+TIMEOUTS = Timeouts(connect=10.0, first_token=30.0, idle=30.0)
+TIGHT_LIMITS = ReplyLimits(max_bytes=MB // 4, max_tokens=500, deadline=4.0)
+TIGHT_TIMEOUTS = Timeouts(connect=2.0, first_token=1.5, idle=1.5)
 
 
-@pytest.fixture
-def runtime(tmp_path: Path, database_url: str, fake_openai: FakeOpenAI) -> Iterator[Runtime]:
-    """A runtime with small bounds: a quarter MB, 500 tokens, 4 s in all; 1.5 s to the first token and between."""
+def _runtime(tmp_path: Path, database_url: str, fake_openai: FakeOpenAI, timeouts: Timeouts,
+             limits: ReplyLimits) -> Iterator[Runtime]:
     settings = make_settings(tmp_path / "data", database_url, base_url=fake_openai.base_url, model="fake-gpt",
-                             timeouts=TIMEOUTS, reply_limits=LIMITS)
+                             timeouts=timeouts, reply_limits=limits)
     rt = start_runtime(settings)
     yield rt
     rt.close()
 
 
 @pytest.fixture
-def reply_to(runtime: Runtime, fake_openai: FakeOpenAI) -> Callable[[Reply], Message]:
+def runtime(tmp_path: Path, database_url: str, fake_openai: FakeOpenAI) -> Iterator[Runtime]:
+    """A quarter MB and 500 tokens at most, generous timeouts."""
+    yield from _runtime(tmp_path, database_url, fake_openai, TIMEOUTS, LIMITS)
+
+
+@pytest.fixture
+def tight_runtime(tmp_path: Path, database_url: str, fake_openai: FakeOpenAI) -> Iterator[Runtime]:
+    """The same bounds, 4 s in all, 1.5 s to the first token and between."""
+    yield from _runtime(tmp_path, database_url, fake_openai, TIGHT_TIMEOUTS, TIGHT_LIMITS)
+
+
+def _sender(runtime: Runtime, fake_openai: FakeOpenAI) -> Callable[[Reply], Message]:
     """Send a message answered by the given Reply; returns the saved reply once its worker is done."""
     user = local_user(runtime)
     with runtime.db.read() as session:
@@ -45,6 +59,16 @@ def reply_to(runtime: Runtime, fake_openai: FakeOpenAI) -> Callable[[Reply], Mes
         return finished(runtime, send_message(runtime, user, None, "hello", settings).assistant_message_id)
 
     return send
+
+
+@pytest.fixture
+def reply_to(runtime: Runtime, fake_openai: FakeOpenAI) -> Callable[[Reply], Message]:
+    return _sender(runtime, fake_openai)
+
+
+@pytest.fixture
+def tight_reply_to(tight_runtime: Runtime, fake_openai: FakeOpenAI) -> Callable[[Reply], Message]:
+    return _sender(tight_runtime, fake_openai)
 
 
 # --- size -----------------------------------------------------------------------------------------------------
@@ -107,22 +131,22 @@ def test_an_endless_stream_stops_at_the_token_cap(reply_to):
 
 @pytest.mark.parametrize("filler", [": keep-alive\n\n", ": OPENROUTER PROCESSING\n\n", "\n"],
                          ids=["keep-alive", "openrouter-comment", "one-byte"])
-def test_bytes_without_content_do_not_count_as_the_first_token(reply_to, filler):
-    saved = reply_to(Reply(content="late", hang_after=0, hang_seconds=30, hang_filler=filler, hang_every=0.2))
+def test_bytes_without_content_do_not_count_as_the_first_token(tight_reply_to, filler):
+    saved = tight_reply_to(Reply(content="late", hang_after=0, hang_seconds=30, hang_filler=filler, hang_every=0.2))
     assert (saved.status, saved.content) == ("error", "")
     assert saved.error == "The endpoint sent no answer within 1.5 s (waiting for the first token)."
 
 
 @pytest.mark.parametrize("filler", [": keep-alive\n\n", "\n"], ids=["keep-alive", "one-byte"])
-def test_bytes_without_content_do_not_keep_a_started_reply_alive(reply_to, filler):
-    saved = reply_to(Reply(content="one two three", hang_after=2, hang_seconds=30, hang_filler=filler,
+def test_bytes_without_content_do_not_keep_a_started_reply_alive(tight_reply_to, filler):
+    saved = tight_reply_to(Reply(content="one two three", hang_after=2, hang_seconds=30, hang_filler=filler,
                                     hang_every=0.2))
     assert (saved.status, saved.content) == ("interrupted", "one two ")
     assert saved.error == "The endpoint stopped sending for 1.5 s in the middle of the answer."
 
 
-def test_a_slow_but_steady_reply_is_stopped_at_the_overall_deadline(reply_to):
-    saved = reply_to(Reply(content="tick " * 100, rate=10))  # 10 s at 10 tokens a second; deadline 4 s
+def test_a_slow_but_steady_reply_is_stopped_at_the_overall_deadline(tight_reply_to):
+    saved = tight_reply_to(Reply(content="tick " * 100, rate=10))  # 10 s at 10 tokens a second; deadline 4 s
     assert saved.status == "interrupted"
     assert saved.error.startswith("Stopped: the reply was still going after 4 s")
     assert saved.content and ("tick " * 100).startswith(saved.content) and saved.content != "tick " * 100
