@@ -255,3 +255,13 @@ def test_a_database_with_chinese_text_at_0005_finds_it_after_the_upgrade(databas
             indexes = {index["name"] for index in connection.dialect.get_indexes(connection, "messages")}
             assert not {"ix_messages_content_cjk_search", "ix_messages_content_cjk_short_search"} & indexes
     database.dispose()
+
+
+@pytest.mark.parametrize("value", ["", "猫", "抽奖AB", "世界世界", "ÉCOLE 学校", "期望值" * 300, "a\nb"])
+def test_postgresql_short_substrings_are_every_one_and_two_character_substring(db: Database, value: str) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL function")
+    with db.read() as session:
+        grams = session.scalar(text("SELECT relaychat_short_substrings(:value)"), {"value": value})
+    expected = {value[i : i + size].lower() for size in (1, 2) for i in range(len(value) - size + 1)}
+    assert sorted(grams) == sorted(expected)
