@@ -65,7 +65,9 @@ def test_a_refused_message_stays_in_the_input_however_often_it_is_sent(
     box.fill('{"abc": 5}')
     box.press("Control+Enter")
     wait_ready(page)
-    chat_input = page.get_by_test_id("stChatInputTextArea")
+    # The input comes back under another key after each refusal; now and then the browser still shows the old
+    # one beside it (a known glitch, see the closing note of issue 11): the newest is the last.
+    chat_input = page.get_by_test_id("stChatInputTextArea").last
     chat_input.fill("Will this be sent?")
     for attempt in range(3):
         chat_input.press("Enter")
