@@ -47,11 +47,10 @@ if upload is not None:
         except ImportFormatError as exc:
             state.mark_imported(fingerprint, False)
             st.error(f"Nothing was imported. {exc}")
-        except Exception as exc:  # a case the checks missed, or a database that refused the write
+        except Exception:  # a case the checks missed: the reason goes to the log, the page still says what happened
             state.mark_imported(fingerprint, False)
             log.exception("import of %s failed", upload.name)
-            reason = str(exc) if type(exc).__name__ == "WriteFailed" else "the reason is in the server's log"
-            st.error(f"Nothing was imported: RelayChat could not finish the import ({reason}).")
+            st.error("Nothing was imported. RelayChat could not read this file; the reason is in the server's log.")
         else:
             count = len(result.conversation_ids)
             imported = f"Imported {count} conversation(s) with {result.message_count} message(s)."

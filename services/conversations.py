@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from db import branches, repository, search
+from db.engine import WriteFailed
 from db.models import Conversation, Message, User, utcnow
 from db.search import SearchHit
 from services import history, sent_request
@@ -134,5 +135,9 @@ def export_backup(runtime: Runtime, user: User) -> str:
 
 
 def import_file(runtime: Runtime, user: User, raw: bytes, filename: str) -> history.ImportResult:
-    """All or nothing: a bad file raises ImportFormatError and leaves the database as it was."""
-    return history.import_file(runtime.db, user, raw, filename)
+    """All or nothing: a bad file, or a database that refused the write (busy, full), raises ImportFormatError and
+    leaves the database as it was."""
+    try:
+        return history.import_file(runtime.db, user, raw, filename)
+    except WriteFailed as exc:
+        raise history.ImportFormatError(f"The database refused it: {exc}.") from exc

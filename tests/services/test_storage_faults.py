@@ -23,7 +23,7 @@ import db.engine
 from db import repository
 from db.engine import Database, WriteFailed
 from db.models import Conversation, Message, User, utcnow
-from services import history, import_writer
+from services import conversations, history, import_writer
 from services.chat import ChatError, ChatSettings, retry, save_settings, send_message
 from services.media_policy import always_load_from
 from services.runtime import Runtime, start_runtime
@@ -189,6 +189,13 @@ def test_always_load_from_a_host_while_locked_says_it_was_not_remembered(runtime
         problem = always_load_from(runtime, user, "cdn.example.com")
     assert problem and "cdn.example.com was not remembered" in problem and "busy" in problem
     assert always_load_from(runtime, user, "cdn.example.com") is None  # once the lock is gone
+
+
+def test_an_import_while_the_database_is_locked_is_refused_in_words(runtime, sqlite_path):
+    user = local_user(runtime)
+    with write_lock(sqlite_path), pytest.raises(history.ImportFormatError, match="database refused it.*busy"):
+        conversations.import_file(runtime, user, backup(1, 3), "backup.json")
+    assert stored(runtime)[0] == 0
 
 
 def backup(conversations: int, messages_each: int) -> bytes:
